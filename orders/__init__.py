@@ -1,0 +1,71 @@
+"""start.integration portal of the canton of Solothurn."""
+
+from pathlib import Path
+
+from flask import Flask
+from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
+
+from orders import formatting, security
+from orders.config import load_config
+from orders.extensions import csrf, db, login_manager, mail, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MAIL_TEMPLATES = Path(__file__).resolve().parent / "emails" / "templates"
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    app.config.update(load_config(Path(app.instance_path), overrides))
+    # Mail templates live beside the code that composes them, reachable as "mail/...".
+    app.jinja_loader = ChoiceLoader(
+        [app.jinja_loader, PrefixLoader({"mail": FileSystemLoader(MAIL_TEMPLATES)})]
+    )
+
+    from orders import database
+
+    db.init_app(app)
+    database.configure_engine_events(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    mail.init_app(app)
+    security.init_app(app)
+    formatting.init_app(app)
+
+    from orders.services import sessions, throttle
+
+    throttle.init_app(app)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Bitte melden Sie sich an, um diese Seite zu sehen."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = None  # sessions are checked server-side instead
+    login_manager.user_loader(sessions.load_user)
+
+    _register_blueprints(app)
+
+    from orders import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from orders.views import auth, dashboard, errors, health
+    from orders.views.kanton import gemeinden, outbox, users
+
+    for blueprint in (
+        errors.bp,
+        health.bp,
+        auth.bp,
+        dashboard.bp,
+        gemeinden.bp,
+        users.bp,
+        outbox.bp,
+    ):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,111 @@
+"""Flask commands: seed, demo, users, mail."""
+
+import secrets
+import signal
+import time
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from orders.extensions import db
+from orders.models import Municipality, Role, User
+from orders.services import accounts, gemeinden, outbox
+
+seed_cli = click.Group("seed", help="Load reference data.")
+users_cli = click.Group("users", help="Manage accounts.")
+mail_cli = click.Group("mail", help="Deliver the mail outbox.")
+
+
+@seed_cli.command("gemeinden")
+@click.option("--csv", "csv_path", type=click.Path(exists=True, dir_okay=False),
+              help="Another list of municipalities (default: the one shipped with the portal).")
+def seed_gemeinden(csv_path):
+    """Load the canton's municipalities (idempotent)."""
+    from pathlib import Path
+
+    report = gemeinden.import_municipalities(Path(csv_path) if csv_path else
+                                             gemeinden.MUNICIPALITIES_CSV)
+    click.echo(f"Gemeinden: {report.created} neu, {report.updated} geändert, "
+               f"{report.unchanged} unverändert.")
+
+
+DEMO_LEAD = 2517  # Derendingen leads neighbouring municipalities, as in the canton's course.
+DEMO_MEMBERS = (2516, 2518, 2523, 2524, 2527, 2532)
+DEMO_ACCOUNTS = (
+    ("kanton@demo.example", "Karin Kanton", "Koordinationsstelle Integration", None),
+    ("derendingen@demo.example", "Michèle Demo", "Integrationsbeauftragte", DEMO_LEAD),
+    ("olten@demo.example", "Oliver Demo", "Einwohnerdienste", 2581),
+    ("grenchen@demo.example", "Greta Demo", "Integrationsbeauftragte", 2546),
+)
+
+
+@click.command("demo")
+def demo():
+    """Create demo accounts with a fresh random password (development only) and print them."""
+    if not current_app.config["DEMO_ACCOUNTS_ALLOWED"]:
+        raise click.ClickException("Demo-Konten gibt es nur in der Entwicklungsumgebung.")
+    by_bfs = {m.bfs_nr: m for m in db.session.scalars(select(Municipality))}
+    if not by_bfs:
+        raise click.ClickException("Zuerst die Gemeinden laden: flask seed gemeinden")
+    lead = by_bfs[DEMO_LEAD]
+    for bfs_nr in DEMO_MEMBERS:
+        by_bfs[bfs_nr].lead = lead
+    lead.address, lead.town = "Hauptstrasse 43", "4552 Derendingen"
+    lead.contact_name, lead.contact_email = "Michèle Demo", "derendingen@demo.example"
+    password = secrets.token_urlsafe(9)
+    password_hash = generate_password_hash(password)
+    for email, name, function, bfs_nr in DEMO_ACCOUNTS:
+        user = accounts.find_by_email(email) or User(email=email)
+        user.name, user.function, user.active = name, function, True
+        user.role = Role.KANTON if bfs_nr is None else Role.GEMEINDE
+        user.municipality = by_bfs[bfs_nr] if bfs_nr else None
+        user.password_hash = password_hash
+        db.session.add(user)
+    db.session.commit()
+    click.echo("\nDemo-Anmeldungen (nur Entwicklung), alle mit dem Passwort: " + password)
+    for email, name, _function, bfs_nr in DEMO_ACCOUNTS:
+        where = by_bfs[bfs_nr].name if bfs_nr else "Kanton"
+        click.echo(f"  {email:<28} {name} ({where})")
+    click.echo("")
+
+
+@users_cli.command("create-kanton")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+def create_kanton(email, name):
+    """Invite the first canton account (production bootstrap); prints the invitation link."""
+    try:
+        user = accounts.invite(accounts.NewAccount(email=email, name=name, role=Role.KANTON), None)
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Einladung für {user.email} liegt im Postausgang (flask mail deliver versendet sie).")
+
+
+@mail_cli.command("deliver")
+@click.option("--loop", is_flag=True, help="Keep running and deliver new mails as they come.")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds.")
+def deliver(loop, interval):
+    """Send the mails that are due over SMTP, with retries and back-off."""
+    if not outbox.smtp_configured():
+        raise click.ClickException(
+            "MAIL_SERVER ist nicht gesetzt: die Mails bleiben im Postausgang des Portals lesbar."
+        )
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    while True:
+        report = outbox.deliver_due()
+        if report.handled:
+            click.echo(f"versandt {report.sent}, später erneut {report.retrying}, "
+                       f"fehlgeschlagen {report.failed}")
+        if not loop or stopping:
+            break
+        if report.handled < current_app.config["MAIL_BATCH_SIZE"]:
+            time.sleep(interval)
+        db.session.remove()
+
+
+def init_app(app: Flask) -> None:
+    for command in (seed_cli, users_cli, mail_cli, demo):
+        app.cli.add_command(command)

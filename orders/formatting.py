@@ -1,0 +1,47 @@
+"""Swiss German (de-CH) formats for dates, times and amounts."""
+
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+
+ZURICH = ZoneInfo("Europe/Zurich")
+
+
+def format_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = local_time(value)
+    return value.strftime("%d.%m.%Y")
+
+
+def format_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return local_time(value).strftime("%d.%m.%Y %H:%M")
+
+
+def local_time(value: datetime) -> datetime:
+    return value.astimezone(ZURICH)
+
+
+def format_number(value: int | Decimal) -> str:
+    """1234567 -> 1'234'567 (the Swiss thousands separator)."""
+    return f"{value:,}".replace(",", "'")
+
+
+def format_chf(value: Decimal | int | None) -> str:
+    """Decimal('1234.5') -> CHF 1'234.50"""
+    if value is None:
+        return ""
+    amount = Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return "CHF " + f"{amount:,.2f}".replace(",", "'")
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(format_date, "date")
+    app.add_template_filter(format_datetime, "datetime")
+    app.add_template_filter(format_number, "number")
+    app.add_template_filter(format_chf, "chf")

@@ -1,0 +1,63 @@
+"""Back-office forms of the canton staff: accounts and municipalities."""
+
+from wtforms import BooleanField, EmailField, SelectField, StringField, SubmitField
+from wtforms.validators import Optional
+
+from orders.forms.fields import PortalForm, email_address, max_length, required
+from orders.models import Role
+
+ROLE_CHOICES = [
+    (Role.GEMEINDE.value, "Gemeinde (Mitarbeitende einer Gemeinde)"),
+    (Role.KANTON.value, "Kanton (Koordinationsstelle Integration)"),
+]
+
+
+def _optional_int(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class AccountFieldsForm(PortalForm):
+    name = StringField(
+        "Vor- und Nachname",
+        validators=[required("Bitte geben Sie den Namen ein."), max_length(200)],
+    )
+    function = StringField("Funktion", validators=[max_length(200)])
+    phone = StringField("Telefon", validators=[max_length(50)])
+    municipality = SelectField(
+        "Gemeinde", coerce=_optional_int, validators=[Optional()], validate_choice=True
+    )
+
+
+class InviteUserForm(AccountFieldsForm):
+    email = EmailField(
+        "E-Mail-Adresse",
+        validators=[required("Bitte geben Sie die E-Mail-Adresse ein."), email_address(),
+                    max_length(254)],
+    )
+    role = SelectField("Rolle", choices=ROLE_CHOICES, default=Role.GEMEINDE.value)
+    submit = SubmitField("Einladung senden")
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.role.data == Role.GEMEINDE.value and self.municipality.data is None:
+            self.municipality.errors = [*self.municipality.errors,
+                                        "Bitte wählen Sie die Gemeinde des Kontos."]
+            return False
+        return valid
+
+
+class EditUserForm(AccountFieldsForm):
+    submit = SubmitField("Änderungen speichern")
+
+
+class MunicipalityForm(PortalForm):
+    participates = BooleanField("Nimmt am Programm start.integration teil")
+    lead = SelectField("Leitgemeinde", coerce=_optional_int, validators=[Optional()])
+    address = StringField("Strasse und Nr. / Postfach", validators=[max_length(200)])
+    town = StringField("PLZ und Ort", validators=[max_length(100)])
+    contact_name = StringField("Kontaktperson", validators=[max_length(200)])
+    contact_email = EmailField(
+        "E-Mail der Kontaktperson", validators=[Optional(), email_address(), max_length(254)]
+    )
+    contact_phone = StringField("Telefon der Kontaktperson", validators=[max_length(50)])
+    submit = SubmitField("Speichern")

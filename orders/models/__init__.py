@@ -1,0 +1,19 @@
+"""All models, imported here so that Alembic and the app see one complete metadata."""
+
+from orders.models.audit import AuditEvent
+from orders.models.gemeinden import Municipality
+from orders.models.outbox import MailStatus, OutboxAttachment, OutboxMail
+from orders.models.users import AccountToken, LoginSession, Role, TokenPurpose, User
+
+__all__ = [
+    "AccountToken",
+    "AuditEvent",
+    "LoginSession",
+    "MailStatus",
+    "Municipality",
+    "OutboxAttachment",
+    "OutboxMail",
+    "Role",
+    "TokenPurpose",
+    "User",
+]

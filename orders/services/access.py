@@ -1,0 +1,41 @@
+"""The one place that decides which municipalities a user may see."""
+
+from flask import abort
+from sqlalchemy import Select, or_, select
+
+from orders.extensions import db
+from orders.models import Municipality, User
+
+
+def visible_municipalities_query(user: User) -> Select:
+    """Municipalities whose data the user may see: all for canton staff; for Gemeinde staff
+    their own and, for a Leitgemeinde, its member municipalities."""
+    query = select(Municipality).order_by(Municipality.name)
+    if user.is_kanton:
+        return query
+    return query.where(
+        or_(
+            Municipality.id == user.municipality_id,
+            Municipality.lead_id == user.municipality_id,
+        )
+    )
+
+
+def visible_municipality_ids(user: User) -> Select:
+    """A subquery of ids, to scope queries of municipal records: `.where(X.municipality_id.in_(...))`."""
+    return visible_municipalities_query(user).with_only_columns(Municipality.id).order_by(None)
+
+
+def visible_municipalities(user: User) -> list[Municipality]:
+    return list(db.session.scalars(visible_municipalities_query(user)))
+
+
+def municipality_or_404(user: User, bfs_nr: int) -> Municipality:
+    """The municipality with this BFS number if the user may see it; otherwise 404, so that
+    nobody learns whether another municipality's record exists."""
+    municipality = db.session.scalar(
+        visible_municipalities_query(user).where(Municipality.bfs_nr == bfs_nr)
+    )
+    if municipality is None:
+        abort(404)
+    return municipality

@@ -1,0 +1,253 @@
+"""Accounts of the closed user group: invitation, passwords, activation."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import func, select, update
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from orders import emails
+from orders.extensions import db
+from orders.models import AccountToken, Municipality, Role, TokenPurpose, User
+from orders.models.types import utcnow
+from orders.services import audit, sessions
+from orders.services.throttle import login_throttle
+from orders.services.tokens import new_token, token_hash
+
+# Compared against when the address is unknown, so that a login takes as long either way.
+_DUMMY_HASH = generate_password_hash("not-a-password")
+
+
+class AccountError(ValueError):
+    """A rule of the account domain was broken; the message is shown to the user (German)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+@dataclass
+class NewAccount:
+    email: str
+    name: str
+    role: Role
+    municipality: Municipality | None = None
+    function: str = ""
+    phone: str = ""
+
+
+def invite(data: NewAccount, invited_by: User | None) -> User:
+    """Create an account without password and e-mail its owner a single-use link to set one."""
+    email = normalise_email(data.email)
+    if find_by_email(email) is not None:
+        raise AccountError("Für diese E-Mail-Adresse besteht bereits ein Konto.", "email")
+    if data.role is Role.GEMEINDE and data.municipality is None:
+        raise AccountError("Bitte wählen Sie die Gemeinde des Kontos.", "municipality")
+    user = User(
+        email=email,
+        name=data.name.strip(),
+        role=data.role,
+        municipality=data.municipality if data.role is Role.GEMEINDE else None,
+        function=data.function.strip(),
+        phone=data.phone.strip(),
+        active=True,
+    )
+    db.session.add(user)
+    db.session.flush()
+    _send_invitation(user, invited_by)
+    audit.record(
+        "user.invite",
+        actor=invited_by,
+        obj=user,
+        email=email,
+        role=data.role.value,
+        municipality=data.municipality.name if user.municipality else None,
+    )
+    db.session.commit()
+    return user
+
+
+def resend_invitation(user: User, actor: User) -> None:
+    if user.has_password:
+        raise AccountError("Dieses Konto hat bereits ein Passwort festgelegt.")
+    _send_invitation(user, actor)
+    audit.record("user.reinvite", actor=actor, obj=user)
+    db.session.commit()
+
+
+def _send_invitation(user: User, invited_by: User | None) -> None:
+    token = _issue_token(user, TokenPurpose.INVITATION, current_app.config["INVITATION_VALID_FOR"])
+    emails.compose_invitation(user, token, invited_by)
+
+
+def _issue_token(user: User, purpose: TokenPurpose, valid_for) -> str:
+    """A new single-use token; earlier unused tokens of the same purpose stop working."""
+    now = utcnow()
+    db.session.execute(
+        update(AccountToken)
+        .where(
+            AccountToken.user_id == user.id,
+            AccountToken.purpose == purpose,
+            AccountToken.used_at.is_(None),
+        )
+        .values(used_at=now)
+    )
+    token = new_token()
+    db.session.add(
+        AccountToken(
+            token_hash=token_hash(token),
+            user=user,
+            purpose=purpose,
+            expires_at=now + valid_for,
+        )
+    )
+    return token
+
+
+def valid_token(token: str, purpose: TokenPurpose) -> AccountToken | None:
+    """The unused, unexpired token of that purpose whose owner is active, or None."""
+    account_token = db.session.scalar(
+        select(AccountToken).where(
+            AccountToken.token_hash == token_hash(token), AccountToken.purpose == purpose
+        )
+    )
+    if (
+        account_token is None
+        or account_token.used_at is not None
+        or account_token.expires_at <= utcnow()
+        or not account_token.user.active
+    ):
+        return None
+    return account_token
+
+
+def set_password_with_token(token: str, purpose: TokenPurpose, password: str) -> User:
+    """Use an invitation or reset token to set the password; every other session ends."""
+    account_token = valid_token(token, purpose)
+    if account_token is None:
+        raise AccountError("Dieser Link ist abgelaufen oder wurde bereits verwendet.")
+    check_password_rules(password, account_token.user)
+    user = account_token.user
+    account_token.used_at = utcnow()
+    user.password_hash = generate_password_hash(password)
+    sessions.end_all_sessions(user)
+    action = "user.accept_invitation" if purpose is TokenPurpose.INVITATION else "user.reset_password"
+    audit.record(action, actor=user, obj=user)
+    db.session.commit()
+    login_throttle().clear_account(user.email)
+    return user
+
+
+def check_password_rules(password: str, user: User) -> None:
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password) < minimum:
+        raise AccountError(f"Das Passwort muss mindestens {minimum} Zeichen lang sein.", "password")
+    if len(password) > 200:
+        raise AccountError("Das Passwort darf höchstens 200 Zeichen lang sein.", "password")
+    lowered = password.lower()
+    if lowered == user.email or lowered == user.email.split("@")[0]:
+        raise AccountError("Das Passwort darf nicht Ihre E-Mail-Adresse sein.", "password")
+
+
+def request_password_reset(email: str) -> None:
+    """Mail a reset link if an active account has this address; say nothing either way."""
+    user = find_by_email(email)
+    if user is None or not user.active:
+        return
+    token = _issue_token(
+        user, TokenPurpose.PASSWORD_RESET, current_app.config["PASSWORD_RESET_VALID_FOR"]
+    )
+    emails.compose_password_reset(user, token)
+    audit.record("user.request_password_reset", actor=None, obj=user)
+    db.session.commit()
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with these credentials, or None. Records the attempt in the audit log."""
+    user = find_by_email(email)
+    if user is None or user.password_hash is None:
+        check_password_hash(_DUMMY_HASH, password)
+        audit.record("login.failed", actor=None, email=normalise_email(email)[:254])
+        db.session.commit()
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.active:
+        audit.record("login.failed", actor=None, obj=user, email=user.email)
+        db.session.commit()
+        return None
+    return user
+
+
+def log_in(user: User) -> str:
+    """Start a session for an authenticated user; returns the session token."""
+    token = sessions.start_session(user)
+    user.last_login_at = utcnow()
+    audit.record("login", actor=user, obj=user)
+    db.session.commit()
+    login_throttle().clear_account(user.email)
+    return token
+
+
+def log_out(user: User, token: str | None) -> None:
+    sessions.end_session(token)
+    audit.record("logout", actor=user, obj=user)
+    db.session.commit()
+
+
+def change_password(user: User, current: str, new: str, keep_token: str | None) -> None:
+    if user.password_hash is None or not check_password_hash(user.password_hash, current):
+        raise AccountError("Das bisherige Passwort stimmt nicht.", "current_password")
+    check_password_rules(new, user)
+    user.password_hash = generate_password_hash(new)
+    sessions.end_all_sessions(user, keep_token=keep_token)
+    audit.record("user.change_password", actor=user, obj=user)
+    db.session.commit()
+
+
+def update_account(
+    user: User, actor: User, *, name: str, function: str, phone: str,
+    municipality: Municipality | None,
+) -> None:
+    changes = {}
+    for field, value in (("name", name.strip()), ("function", function.strip()),
+                         ("phone", phone.strip())):
+        if getattr(user, field) != value:
+            changes[field] = [getattr(user, field), value]
+            setattr(user, field, value)
+    if user.role is Role.GEMEINDE:
+        if municipality is None:
+            raise AccountError("Bitte wählen Sie die Gemeinde des Kontos.", "municipality")
+        if municipality.id != user.municipality_id:
+            changes["municipality"] = [user.municipality.name, municipality.name]
+            user.municipality = municipality
+    if changes:
+        audit.record("user.update", actor=actor, obj=user, changes=changes)
+    db.session.commit()
+
+
+def set_active(user: User, actor: User, active: bool) -> None:
+    """Activate or deactivate an account; deactivation ends all its sessions at once."""
+    if user.id == actor.id and not active:
+        raise AccountError("Sie können Ihr eigenes Konto nicht deaktivieren.")
+    user.active = active
+    if not active:
+        sessions.end_all_sessions(user)
+    audit.record("user.activate" if active else "user.deactivate", actor=actor, obj=user)
+    db.session.commit()
+
+
+def count_users() -> int:
+    return db.session.scalar(select(func.count()).select_from(User))
+
+
+def token_expiry(token: str, purpose: TokenPurpose) -> datetime | None:
+    account_token = valid_token(token, purpose)
+    return account_token.expires_at if account_token else None

@@ -1,0 +1,116 @@
+"""Municipalities: loading the official list and the canton's settings."""
+
+import csv
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+
+from orders.extensions import db
+from orders.models import Municipality, User
+from orders.services import audit
+
+MUNICIPALITIES_CSV = Path(__file__).resolve().parent.parent / "data" / "gemeinden-so.csv"
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def import_municipalities(path: Path = MUNICIPALITIES_CSV) -> ImportReport:
+    """Create or update municipalities from the official list. Running it twice changes nothing;
+    the canton's own settings (participation, Leitgemeinde, contacts) are never touched."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    existing = {m.bfs_nr: m for m in db.session.scalars(select(Municipality))}
+    report = ImportReport()
+    for row in rows:
+        bfs_nr = int(row["bfs_nr"])
+        values = {
+            "name": row["name"].strip(),
+            "bezirk": row["bezirk"].strip(),
+            "bezirk_nr": int(row["bezirk_nr"]),
+            "plz": row["plz"].strip(),
+            "valid_until": date.fromisoformat(row["valid_until"]) if row["valid_until"] else None,
+        }
+        municipality = existing.get(bfs_nr)
+        if municipality is None:
+            municipality = Municipality(bfs_nr=bfs_nr, **values)
+            # A municipality that no longer exists takes part in nothing new.
+            municipality.participates = values["valid_until"] is None
+            db.session.add(municipality)
+            existing[bfs_nr] = municipality
+            report.created += 1
+        elif any(getattr(municipality, key) != value for key, value in values.items()):
+            for key, value in values.items():
+                setattr(municipality, key, value)
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    db.session.flush()
+    for row in rows:
+        if row["merged_into"]:
+            merged_into = existing[int(row["merged_into"])]
+            municipality = existing[int(row["bfs_nr"])]
+            if municipality.merged_into_id != merged_into.id:
+                municipality.merged_into = merged_into
+    db.session.commit()
+    return report
+
+
+@dataclass
+class MunicipalitySettings:
+    participates: bool
+    lead: Municipality | None
+    address: str
+    town: str
+    contact_name: str
+    contact_email: str
+    contact_phone: str
+
+
+class MunicipalityError(ValueError):
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def update_settings(municipality: Municipality, settings: MunicipalitySettings, actor: User) -> None:
+    """Change participation, Leitgemeinde and contact data, recording what changed."""
+    lead = settings.lead
+    if lead is not None:
+        if lead.id == municipality.id:
+            raise MunicipalityError("Eine Gemeinde kann nicht ihre eigene Leitgemeinde sein.", "lead")
+        if lead.lead_id is not None:
+            raise MunicipalityError(
+                f"{lead.name} ist selbst Mitglied einer Leitgemeinde und kann keine Gemeinden leiten.",
+                "lead",
+            )
+        if municipality.members:
+            raise MunicipalityError(
+                f"{municipality.name} leitet selbst andere Gemeinden und kann keiner "
+                "Leitgemeinde angehören.",
+                "lead",
+            )
+    changes = {}
+    for field in ("participates", "address", "town", "contact_name", "contact_email",
+                  "contact_phone"):
+        value = getattr(settings, field)
+        if isinstance(value, str):
+            value = value.strip()
+        if getattr(municipality, field) != value:
+            changes[field] = [getattr(municipality, field), value]
+            setattr(municipality, field, value)
+    if municipality.lead_id != (lead.id if lead else None):
+        changes["lead"] = [
+            municipality.lead.name if municipality.lead else None,
+            lead.name if lead else None,
+        ]
+        municipality.lead = lead
+    if changes:
+        audit.record("municipality.update", actor=actor, obj=municipality, changes=changes)
+    db.session.commit()

@@ -1,0 +1,112 @@
+"""Login, logout, invitation and password pages."""
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from orders.forms.auth import ChangePasswordForm, ForgotPasswordForm, LoginForm, SetPasswordForm
+from orders.models import TokenPurpose
+from orders.security import safe_next_url
+from orders.services import accounts
+from orders.services.throttle import login_throttle
+
+bp = Blueprint("auth", __name__)
+
+
+def _wait_message(seconds: int) -> str:
+    minutes = max(1, -(-seconds // 60))
+    unit = "Minute" if minutes == 1 else "Minuten"
+    return (
+        "Zu viele fehlgeschlagene Anmeldeversuche. Aus Sicherheitsgründen ist die Anmeldung "
+        f"für {minutes} {unit} gesperrt. Sie können Ihr Passwort jederzeit über "
+        "«Passwort vergessen» neu setzen."
+    )
+
+
+@bp.route("/anmelden", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.home"))
+    form = LoginForm(data={"email": request.args.get("email", "")} if request.method == "GET" else None)
+    error = None
+    if form.validate_on_submit():
+        throttle = login_throttle()
+        address = request.remote_addr or ""
+        wait = throttle.wait_seconds(form.email.data, address)
+        if wait:
+            error = _wait_message(wait)
+        else:
+            user = accounts.authenticate(form.email.data, form.password.data)
+            if user is None:
+                throttle.record_failure(form.email.data, address)
+                error = "E-Mail-Adresse oder Passwort ist falsch, oder das Konto ist deaktiviert."
+            else:
+                session.clear()  # a fresh session: no fixation of a pre-login session
+                accounts.log_in(user)
+                login_user(user)
+                return redirect(safe_next_url(request.args.get("next")) or url_for("dashboard.home"))
+    status = 429 if error and error.startswith("Zu viele") else 200
+    return render_template("auth/login.html", form=form, error=error), status
+
+
+@bp.post("/abmelden")
+@login_required
+def logout():
+    accounts.log_out(current_user, current_user.get_id())
+    logout_user()
+    session.clear()
+    flash("Sie sind abgemeldet.", "success")
+    return redirect(url_for("auth.login"))
+
+
+def _set_password_page(token: str, purpose: TokenPurpose, template: str):
+    account_token = accounts.valid_token(token, purpose)
+    if account_token is None:
+        return render_template("auth/link_invalid.html", purpose=purpose), 404
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.set_password_with_token(token, purpose, form.password.data)
+        except accounts.AccountError as error:
+            form.password.errors.append(str(error))
+        else:
+            logout_user()
+            session.clear()
+            flash("Ihr Passwort ist gespeichert. Bitte melden Sie sich jetzt an.", "success")
+            return redirect(url_for("auth.login", email=user.email))
+    return render_template(template, form=form, user=account_token.user,
+                           expires_at=account_token.expires_at)
+
+
+@bp.route("/einladung/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    return _set_password_page(token, TokenPurpose.INVITATION, "auth/accept_invitation.html")
+
+
+@bp.route("/passwort-zuruecksetzen/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    return _set_password_page(token, TokenPurpose.PASSWORD_RESET, "auth/reset_password.html")
+
+
+@bp.route("/passwort-vergessen", methods=["GET", "POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(form.email.data)
+        return render_template("auth/forgot_password_sent.html", email=form.email.data)
+    return render_template("auth/forgot_password.html", form=form)
+
+
+@bp.route("/konto/passwort", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, form.current_password.data,
+                                     form.password.data, keep_token=current_user.get_id())
+        except accounts.AccountError as error:
+            getattr(form, error.field or "password").errors.append(str(error))
+        else:
+            flash("Ihr Passwort ist geändert. Andere Anmeldungen wurden beendet.", "success")
+            return redirect(url_for("dashboard.home"))
+    return render_template("auth/change_password.html", form=form)

@@ -1,0 +1,50 @@
+"""Friendly German error pages."""
+
+from flask import Blueprint, render_template
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+
+from orders.extensions import db
+
+bp = Blueprint("errors", __name__)
+
+MESSAGES = {
+    400: ("Ungültige Anfrage", "Die Anfrage konnte nicht verarbeitet werden."),
+    403: ("Kein Zugriff", "Sie haben keinen Zugriff auf diese Seite."),
+    404: ("Seite nicht gefunden",
+          "Diese Seite gibt es nicht, oder Sie haben keinen Zugriff darauf."),
+    405: ("Nicht erlaubt", "Diese Aktion ist auf dieser Seite nicht möglich."),
+    500: ("Interner Fehler",
+          "Etwas ist schiefgegangen. Bitte versuchen Sie es später noch einmal."),
+    503: ("Vorübergehend nicht verfügbar",
+          "Das Portal ist im Moment nicht erreichbar. Bitte versuchen Sie es in ein paar "
+          "Minuten noch einmal. Ihre Daten sind nicht verloren."),
+}
+
+
+def _page(code: int, title: str | None = None, message: str | None = None):
+    default_title, default_message = MESSAGES.get(code, MESSAGES[500])
+    return render_template(
+        "errors/error.html", code=code, title=title or default_title,
+        message=message or default_message,
+    ), code
+
+
+@bp.app_errorhandler(CSRFError)
+def csrf_error(_error):
+    return _page(
+        400,
+        "Formular abgelaufen",
+        "Das Formular war zu lange geöffnet oder Ihre Sitzung ist abgelaufen. Bitte gehen Sie "
+        "zurück, laden Sie die Seite neu und senden Sie das Formular noch einmal.",
+    )
+
+
+@bp.app_errorhandler(OperationalError)
+def database_unavailable(_error):
+    db.session.rollback()
+    return _page(503)
+
+
+for _code in (400, 403, 404, 405, 500):
+    bp.app_errorhandler(_code)(lambda error, code=_code: _page(code))

@@ -1,0 +1,66 @@
+"""Back office: the Postausgang (mail outbox) and the audit log."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from orders.extensions import db
+from orders.models import AuditEvent, MailStatus, OutboxMail
+from orders.services import outbox
+from orders.views.kanton import kanton_required
+
+bp = Blueprint("kanton_outbox", __name__, url_prefix="/kanton")
+
+PAGE_SIZE = 50
+STATUS_LABELS = {
+    MailStatus.PENDING: "wartet auf Versand",
+    MailStatus.SENT: "versandt",
+    MailStatus.FAILED: "fehlgeschlagen",
+}
+
+
+@bp.get("/postausgang")
+@kanton_required
+def index():
+    status = request.args.get("status", "")
+    statement = select(OutboxMail).order_by(OutboxMail.id.desc())
+    if status in {s.value for s in MailStatus}:
+        statement = statement.where(OutboxMail.status == MailStatus(status))
+    page = db.paginate(statement, per_page=PAGE_SIZE, error_out=False)
+    return render_template(
+        "kanton/outbox.html", page=page, status=status, labels=STATUS_LABELS,
+        smtp_configured=outbox.smtp_configured(),
+    )
+
+
+@bp.get("/postausgang/<int:mail_id>")
+@kanton_required
+def show(mail_id: int):
+    mail = db.session.get(OutboxMail, mail_id) or abort(404)
+    return render_template("kanton/outbox_mail.html", mail=mail, labels=STATUS_LABELS)
+
+
+@bp.post("/postausgang/<int:mail_id>/erneut-senden")
+@kanton_required
+def resend(mail_id: int):
+    mail = db.session.get(OutboxMail, mail_id) or abort(404)
+    if mail.status is MailStatus.SENT:
+        flash("Diese Nachricht wurde bereits versandt.", "error")
+    else:
+        outbox.resend(mail, current_user)
+        flash("Die Nachricht wird erneut gesendet.", "success")
+    return redirect(url_for("kanton_outbox.show", mail_id=mail.id))
+
+
+@bp.get("/protokoll")
+@kanton_required
+def audit_log():
+    statement = (
+        select(AuditEvent).options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id.desc())
+    )
+    action = request.args.get("aktion", "").strip()
+    if action:
+        statement = statement.where(AuditEvent.action.startswith(action))
+    page = db.paginate(statement, per_page=PAGE_SIZE, error_out=False)
+    return render_template("kanton/audit_log.html", page=page, action=action)

@@ -1,0 +1,171 @@
+"""Login, logout, sessions, throttling, safe redirects."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from orders.extensions import db
+from orders.models import AuditEvent, LoginSession
+from orders.models.types import utcnow
+from tests.conftest import PASSWORD, log_in, make_user, post_form
+
+
+def test_login_lands_gemeinde_user_on_their_dashboard(client, olten_user):
+    response = log_in(client, "clerk@olten.test")
+    assert response.headers["Location"] == "/"
+    home = client.get("/")
+    assert home.headers["Location"] == "/gemeinde/2581"
+    page = client.get("/gemeinde/2581").get_data(as_text=True)
+    assert "Gemeinde Olten" in page
+    assert "Bezirk" in page and "Olten" in page
+
+
+def test_login_lands_kanton_user_on_back_office(client, kanton_user):
+    log_in(client, "koordination@kanton.test")
+    response = client.get("/", follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "<h1>Gemeinden</h1>" in page
+    assert "Derendingen" in page and "Grenchen" in page
+
+
+def test_email_is_case_insensitive(client, olten_user):
+    log_in(client, "  Clerk@OLTEN.test ")
+    assert client.get("/gemeinde/2581").status_code == 200
+
+
+def test_wrong_password_shows_german_message_and_keeps_email(client, olten_user):
+    response = post_form(client, "/anmelden", {"email": "clerk@olten.test", "password": "falsch"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "E-Mail-Adresse oder Passwort ist falsch" in page
+    assert 'value="clerk@olten.test"' in page
+    assert client.get("/gemeinde/2581").status_code == 302
+
+
+def test_empty_fields_get_messages_beside_the_fields(client):
+    page = post_form(client, "/anmelden", {"email": "", "password": ""}).get_data(as_text=True)
+    assert "Bitte geben Sie Ihre E-Mail-Adresse ein." in page
+    assert "Bitte geben Sie Ihr Passwort ein." in page
+    assert 'id="email-error"' in page and 'id="password-error"' in page
+
+
+def test_pages_need_login(client, app):
+    response = client.get("/gemeinde/2581")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/anmelden?next=")
+
+
+def test_logout_ends_the_session_on_the_server(client, olten_user):
+    log_in(client, "clerk@olten.test")
+    cookie = client.get_cookie("portal_session")
+    assert db.session.scalar(select(func.count()).select_from(LoginSession)) == 1
+    post_form(client, "/abmelden", {}, form_url="/gemeinde/2581")
+    assert db.session.scalar(select(func.count()).select_from(LoginSession)) == 0
+    # Replaying the old cookie does not log anyone in.
+    client.set_cookie(cookie.key, cookie.value)
+    assert client.get("/gemeinde/2581").status_code == 302
+
+
+def test_deactivated_account_is_logged_out_on_next_request(client, olten_user):
+    log_in(client, "clerk@olten.test")
+    assert client.get("/gemeinde/2581").status_code == 200
+    olten_user.active = False
+    db.session.commit()
+    assert client.get("/gemeinde/2581").status_code == 302
+
+
+def test_deactivated_account_cannot_log_in(client, app):
+    make_user("gone@olten.test", 2581, active=False)
+    response = post_form(client, "/anmelden", {"email": "gone@olten.test", "password": PASSWORD})
+    assert response.status_code == 200
+    assert "deaktiviert" in response.get_data(as_text=True)
+
+
+def test_idle_session_expires(client, olten_user):
+    log_in(client, "clerk@olten.test")
+    login_session = db.session.scalar(select(LoginSession))
+    login_session.last_seen_at = utcnow() - timedelta(hours=3)
+    db.session.commit()
+    assert client.get("/gemeinde/2581").status_code == 302
+
+
+def test_password_change_ends_other_sessions(app, olten_user):
+    laptop, phone = app.test_client(), app.test_client()
+    log_in(laptop, "clerk@olten.test")
+    log_in(phone, "clerk@olten.test")
+    response = post_form(laptop, "/konto/passwort", {
+        "current_password": PASSWORD, "password": "ein-neues-langes-passwort",
+        "password_confirm": "ein-neues-langes-passwort",
+    })
+    assert response.status_code == 302
+    assert laptop.get("/gemeinde/2581").status_code == 200
+    assert phone.get("/gemeinde/2581").status_code == 302
+    log_in(app.test_client(), "clerk@olten.test", "ein-neues-langes-passwort")
+
+
+@pytest.mark.parametrize(
+    "next_url, expected",
+    [
+        ("/kanton/benutzer/", "/kanton/benutzer/"),
+        ("https://evil.example/phish", "/"),
+        ("//evil.example/phish", "/"),
+        ("/\\evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+    ],
+)
+def test_next_redirect_stays_on_this_site(client, kanton_user, next_url, expected):
+    response = post_form(
+        client, f"/anmelden?next={next_url}",
+        {"email": "koordination@kanton.test", "password": PASSWORD},
+        form_url="/anmelden",
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == expected
+
+
+def test_throttling_after_five_failures_even_with_the_right_password(client, olten_user):
+    for _ in range(5):
+        post_form(client, "/anmelden", {"email": "clerk@olten.test", "password": "falsch"})
+    response = post_form(client, "/anmelden", {"email": "clerk@olten.test", "password": PASSWORD})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 429
+    assert "Zu viele fehlgeschlagene Anmeldeversuche" in page
+    assert "Minuten gesperrt" in page
+    assert 'value="clerk@olten.test"' in page
+    # Another account from the same address is not locked by this one's failures.
+    make_user("other@olten.test", 2581)
+    assert log_in(client, "other@olten.test").status_code == 302
+
+
+def test_throttling_wait_grows(app, olten_user):
+    from orders.services.throttle import login_throttle
+
+    throttle = login_throttle()
+    for _ in range(5):
+        throttle.record_failure("clerk@olten.test", "10.0.0.1")
+    first_wait = throttle.wait_seconds("clerk@olten.test", "10.0.0.1")
+    assert 0 < first_wait <= 300
+    for _ in range(5):
+        throttle.record_failure("clerk@olten.test", "10.0.0.1")
+    assert throttle.wait_seconds("clerk@olten.test", "10.0.0.1") > 300
+
+
+def test_throttling_per_address(app):
+    from orders.services.throttle import login_throttle
+
+    throttle = login_throttle()
+    for attempt in range(30):
+        throttle.record_failure(f"user{attempt}@olten.test", "10.0.0.9")
+    assert throttle.wait_seconds("fresh@olten.test", "10.0.0.9") > 0
+    assert throttle.wait_seconds("fresh@olten.test", "10.0.0.10") == 0
+
+
+def test_logins_and_failures_are_audited(client, olten_user):
+    post_form(client, "/anmelden", {"email": "clerk@olten.test", "password": "falsch"})
+    log_in(client, "clerk@olten.test")
+    actions = list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+    assert actions == ["login.failed", "login"]
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "login"))
+    assert event.actor_id == olten_user.id
+    assert event.ip == "127.0.0.1"
