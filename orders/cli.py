@@ -19,25 +19,32 @@ mail_cli = click.Group("mail", help="Deliver the mail outbox.")
 
 
 @seed_cli.command("gemeinden")
-@click.option("--csv", "csv_path", type=click.Path(exists=True, dir_okay=False),
-              help="Another list of municipalities (default: the one shipped with the portal).")
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Another list of municipalities (default: the one shipped with the portal).",
+)
 def seed_gemeinden(csv_path):
     """Load the canton's municipalities (idempotent)."""
     from pathlib import Path
 
-    report = gemeinden.import_municipalities(Path(csv_path) if csv_path else
-                                             gemeinden.MUNICIPALITIES_CSV)
-    click.echo(f"Gemeinden: {report.created} neu, {report.updated} geändert, "
-               f"{report.unchanged} unverändert.")
+    report = gemeinden.import_municipalities(
+        Path(csv_path) if csv_path else gemeinden.MUNICIPALITIES_CSV
+    )
+    click.echo(
+        f"Gemeinden: {report.created} neu, {report.updated} geändert, "
+        f"{report.unchanged} unverändert."
+    )
 
 
 DEMO_LEAD = 2517  # Derendingen leads neighbouring municipalities, as in the canton's course.
 DEMO_MEMBERS = (2516, 2518, 2523, 2524, 2527, 2532)
 DEMO_ACCOUNTS = (
-    ("kanton@demo.example", "Karin Kanton", "Koordinationsstelle Integration", None),
-    ("derendingen@demo.example", "Michèle Demo", "Integrationsbeauftragte", DEMO_LEAD),
-    ("olten@demo.example", "Oliver Demo", "Einwohnerdienste", 2581),
-    ("grenchen@demo.example", "Greta Demo", "Integrationsbeauftragte", 2546),
+    ("kanton@demo.start-integration.ch", "Karin Kanton", "Koordinationsstelle Integration", None),
+    ("derendingen@demo.start-integration.ch", "Michèle Demo", "Integrationsbeauftragte", DEMO_LEAD),
+    ("olten@demo.start-integration.ch", "Oliver Demo", "Einwohnerdienste", 2581),
+    ("grenchen@demo.start-integration.ch", "Greta Demo", "Integrationsbeauftragte", 2546),
 )
 
 
@@ -53,7 +60,7 @@ def demo():
     for bfs_nr in DEMO_MEMBERS:
         by_bfs[bfs_nr].lead = lead
     lead.address, lead.town = "Hauptstrasse 43", "4552 Derendingen"
-    lead.contact_name, lead.contact_email = "Michèle Demo", "derendingen@demo.example"
+    lead.contact_name, lead.contact_email = "Michèle Demo", "derendingen@demo.start-integration.ch"
     password = secrets.token_urlsafe(9)
     password_hash = generate_password_hash(password)
     for email, name, function, bfs_nr in DEMO_ACCOUNTS:
@@ -67,7 +74,7 @@ def demo():
     click.echo("\nDemo-Anmeldungen (nur Entwicklung), alle mit dem Passwort: " + password)
     for email, name, _function, bfs_nr in DEMO_ACCOUNTS:
         where = by_bfs[bfs_nr].name if bfs_nr else "Kanton"
-        click.echo(f"  {email:<28} {name} ({where})")
+        click.echo(f"  {email:<40} {name} ({where})")
     click.echo("")
 
 
@@ -80,7 +87,9 @@ def create_kanton(email, name):
         user = accounts.invite(accounts.NewAccount(email=email, name=name, role=Role.KANTON), None)
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from error
-    click.echo(f"Einladung für {user.email} liegt im Postausgang (flask mail deliver versendet sie).")
+    click.echo(
+        f"Einladung für {user.email} liegt im Postausgang (flask mail deliver versendet sie)."
+    )
 
 
 @mail_cli.command("deliver")
@@ -97,8 +106,10 @@ def deliver(loop, interval):
     while True:
         report = outbox.deliver_due()
         if report.handled:
-            click.echo(f"versandt {report.sent}, später erneut {report.retrying}, "
-                       f"fehlgeschlagen {report.failed}")
+            click.echo(
+                f"versandt {report.sent}, später erneut {report.retrying}, "
+                f"fehlgeschlagen {report.failed}"
+            )
         if not loop or stopping:
             break
         if report.handled < current_app.config["MAIL_BATCH_SIZE"]:

@@ -31,6 +31,7 @@ PASSWORD = "richtig-langes-passwort"
 
 # --- database -------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
@@ -96,7 +97,7 @@ def _empty_all_tables() -> None:
             connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
             for table in tables:
-                connection.execute(text(f"DELETE FROM {table}"))
+                connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 (table names)
 
 
 class FreshContextClient(FlaskClient):
@@ -118,19 +119,27 @@ def client(app):
 
 # --- records ----------------------------------------------------------------------------------
 
+
 def municipality(bfs_nr: int) -> Municipality:
     return db.session.scalar(db.select(Municipality).where(Municipality.bfs_nr == bfs_nr))
 
 
-def make_user(email: str, bfs_nr: int | None = None, *, password: str | None = PASSWORD,
-              active: bool = True, name: str | None = None) -> User:
+def make_user(
+    email: str,
+    bfs_nr: int | None = None,
+    *,
+    password: str | None = PASSWORD,
+    active: bool = True,
+    name: str | None = None,
+) -> User:
     user = User(
         email=email,
         name=name or email.split("@")[0].title(),
         role=Role.KANTON if bfs_nr is None else Role.GEMEINDE,
         municipality=municipality(bfs_nr) if bfs_nr else None,
         password_hash=generate_password_hash(password, method="pbkdf2:sha256:1000")
-        if password else None,
+        if password
+        else None,
         active=active,
     )
     db.session.add(user)
@@ -140,17 +149,17 @@ def make_user(email: str, bfs_nr: int | None = None, *, password: str | None = P
 
 @pytest.fixture
 def kanton_user(app) -> User:
-    return make_user("koordination@kanton.test")
+    return make_user("koordination@kanton.ch")
 
 
 @pytest.fixture
 def olten_user(app) -> User:
-    return make_user("clerk@olten.test", 2581)
+    return make_user("clerk@olten.ch", 2581)
 
 
 @pytest.fixture
 def grenchen_user(app) -> User:
-    return make_user("clerk@grenchen.test", 2546)
+    return make_user("clerk@grenchen.ch", 2546)
 
 
 # --- the test client as a user -----------------------------------------------------------------
@@ -178,6 +187,7 @@ def log_in(client, email: str, password: str = PASSWORD):
 
 
 # --- a real SMTP server -----------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -262,6 +272,7 @@ def first_link(message: EmailMessage) -> str:
 
 # --- a live server and a browser --------------------------------------------------------------
 
+
 @pytest.fixture
 def live_server(mail_app):
     server = make_server("127.0.0.1", 0, mail_app, threaded=True)
@@ -287,9 +298,15 @@ def browser():
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         yield browser
         browser.close()

@@ -12,7 +12,7 @@ from tests.conftest import PASSWORD, log_in, make_user, post_form
 
 
 def test_login_lands_gemeinde_user_on_their_dashboard(client, olten_user):
-    response = log_in(client, "clerk@olten.test")
+    response = log_in(client, "clerk@olten.ch")
     assert response.headers["Location"] == "/"
     home = client.get("/")
     assert home.headers["Location"] == "/gemeinde/2581"
@@ -22,7 +22,7 @@ def test_login_lands_gemeinde_user_on_their_dashboard(client, olten_user):
 
 
 def test_login_lands_kanton_user_on_back_office(client, kanton_user):
-    log_in(client, "koordination@kanton.test")
+    log_in(client, "koordination@kanton.ch")
     response = client.get("/", follow_redirects=True)
     page = response.get_data(as_text=True)
     assert "<h1>Gemeinden</h1>" in page
@@ -30,16 +30,16 @@ def test_login_lands_kanton_user_on_back_office(client, kanton_user):
 
 
 def test_email_is_case_insensitive(client, olten_user):
-    log_in(client, "  Clerk@OLTEN.test ")
+    log_in(client, "  Clerk@OLTEN.ch ")
     assert client.get("/gemeinde/2581").status_code == 200
 
 
 def test_wrong_password_shows_german_message_and_keeps_email(client, olten_user):
-    response = post_form(client, "/anmelden", {"email": "clerk@olten.test", "password": "falsch"})
+    response = post_form(client, "/anmelden", {"email": "clerk@olten.ch", "password": "falsch"})
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "E-Mail-Adresse oder Passwort ist falsch" in page
-    assert 'value="clerk@olten.test"' in page
+    assert 'value="clerk@olten.ch"' in page
     assert client.get("/gemeinde/2581").status_code == 302
 
 
@@ -57,7 +57,7 @@ def test_pages_need_login(client, app):
 
 
 def test_logout_ends_the_session_on_the_server(client, olten_user):
-    log_in(client, "clerk@olten.test")
+    log_in(client, "clerk@olten.ch")
     cookie = client.get_cookie("portal_session")
     assert db.session.scalar(select(func.count()).select_from(LoginSession)) == 1
     post_form(client, "/abmelden", {}, form_url="/gemeinde/2581")
@@ -68,7 +68,7 @@ def test_logout_ends_the_session_on_the_server(client, olten_user):
 
 
 def test_deactivated_account_is_logged_out_on_next_request(client, olten_user):
-    log_in(client, "clerk@olten.test")
+    log_in(client, "clerk@olten.ch")
     assert client.get("/gemeinde/2581").status_code == 200
     olten_user.active = False
     db.session.commit()
@@ -76,14 +76,14 @@ def test_deactivated_account_is_logged_out_on_next_request(client, olten_user):
 
 
 def test_deactivated_account_cannot_log_in(client, app):
-    make_user("gone@olten.test", 2581, active=False)
-    response = post_form(client, "/anmelden", {"email": "gone@olten.test", "password": PASSWORD})
+    make_user("gone@olten.ch", 2581, active=False)
+    response = post_form(client, "/anmelden", {"email": "gone@olten.ch", "password": PASSWORD})
     assert response.status_code == 200
     assert "deaktiviert" in response.get_data(as_text=True)
 
 
 def test_idle_session_expires(client, olten_user):
-    log_in(client, "clerk@olten.test")
+    log_in(client, "clerk@olten.ch")
     login_session = db.session.scalar(select(LoginSession))
     login_session.last_seen_at = utcnow() - timedelta(hours=3)
     db.session.commit()
@@ -92,16 +92,21 @@ def test_idle_session_expires(client, olten_user):
 
 def test_password_change_ends_other_sessions(app, olten_user):
     laptop, phone = app.test_client(), app.test_client()
-    log_in(laptop, "clerk@olten.test")
-    log_in(phone, "clerk@olten.test")
-    response = post_form(laptop, "/konto/passwort", {
-        "current_password": PASSWORD, "password": "ein-neues-langes-passwort",
-        "password_confirm": "ein-neues-langes-passwort",
-    })
+    log_in(laptop, "clerk@olten.ch")
+    log_in(phone, "clerk@olten.ch")
+    response = post_form(
+        laptop,
+        "/konto/passwort",
+        {
+            "current_password": PASSWORD,
+            "password": "ein-neues-langes-passwort",
+            "password_confirm": "ein-neues-langes-passwort",
+        },
+    )
     assert response.status_code == 302
     assert laptop.get("/gemeinde/2581").status_code == 200
     assert phone.get("/gemeinde/2581").status_code == 302
-    log_in(app.test_client(), "clerk@olten.test", "ein-neues-langes-passwort")
+    log_in(app.test_client(), "clerk@olten.ch", "ein-neues-langes-passwort")
 
 
 @pytest.mark.parametrize(
@@ -116,8 +121,9 @@ def test_password_change_ends_other_sessions(app, olten_user):
 )
 def test_next_redirect_stays_on_this_site(client, kanton_user, next_url, expected):
     response = post_form(
-        client, f"/anmelden?next={next_url}",
-        {"email": "koordination@kanton.test", "password": PASSWORD},
+        client,
+        f"/anmelden?next={next_url}",
+        {"email": "koordination@kanton.ch", "password": PASSWORD},
         form_url="/anmelden",
     )
     assert response.status_code == 302
@@ -126,16 +132,16 @@ def test_next_redirect_stays_on_this_site(client, kanton_user, next_url, expecte
 
 def test_throttling_after_five_failures_even_with_the_right_password(client, olten_user):
     for _ in range(5):
-        post_form(client, "/anmelden", {"email": "clerk@olten.test", "password": "falsch"})
-    response = post_form(client, "/anmelden", {"email": "clerk@olten.test", "password": PASSWORD})
+        post_form(client, "/anmelden", {"email": "clerk@olten.ch", "password": "falsch"})
+    response = post_form(client, "/anmelden", {"email": "clerk@olten.ch", "password": PASSWORD})
     page = response.get_data(as_text=True)
     assert response.status_code == 429
     assert "Zu viele fehlgeschlagene Anmeldeversuche" in page
     assert "Minuten gesperrt" in page
-    assert 'value="clerk@olten.test"' in page
+    assert 'value="clerk@olten.ch"' in page
     # Another account from the same address is not locked by this one's failures.
-    make_user("other@olten.test", 2581)
-    assert log_in(client, "other@olten.test").status_code == 302
+    make_user("other@olten.ch", 2581)
+    assert log_in(client, "other@olten.ch").status_code == 302
 
 
 def test_throttling_wait_grows(app, olten_user):
@@ -143,12 +149,12 @@ def test_throttling_wait_grows(app, olten_user):
 
     throttle = login_throttle()
     for _ in range(5):
-        throttle.record_failure("clerk@olten.test", "10.0.0.1")
-    first_wait = throttle.wait_seconds("clerk@olten.test", "10.0.0.1")
+        throttle.record_failure("clerk@olten.ch", "10.0.0.1")
+    first_wait = throttle.wait_seconds("clerk@olten.ch", "10.0.0.1")
     assert 0 < first_wait <= 300
     for _ in range(5):
-        throttle.record_failure("clerk@olten.test", "10.0.0.1")
-    assert throttle.wait_seconds("clerk@olten.test", "10.0.0.1") > 300
+        throttle.record_failure("clerk@olten.ch", "10.0.0.1")
+    assert throttle.wait_seconds("clerk@olten.ch", "10.0.0.1") > 300
 
 
 def test_throttling_per_address(app):
@@ -156,14 +162,14 @@ def test_throttling_per_address(app):
 
     throttle = login_throttle()
     for attempt in range(30):
-        throttle.record_failure(f"user{attempt}@olten.test", "10.0.0.9")
-    assert throttle.wait_seconds("fresh@olten.test", "10.0.0.9") > 0
-    assert throttle.wait_seconds("fresh@olten.test", "10.0.0.10") == 0
+        throttle.record_failure(f"user{attempt}@olten.ch", "10.0.0.9")
+    assert throttle.wait_seconds("fresh@olten.ch", "10.0.0.9") > 0
+    assert throttle.wait_seconds("fresh@olten.ch", "10.0.0.10") == 0
 
 
 def test_logins_and_failures_are_audited(client, olten_user):
-    post_form(client, "/anmelden", {"email": "clerk@olten.test", "password": "falsch"})
-    log_in(client, "clerk@olten.test")
+    post_form(client, "/anmelden", {"email": "clerk@olten.ch", "password": "falsch"})
+    log_in(client, "clerk@olten.ch")
     actions = list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
     assert actions == ["login.failed", "login"]
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "login"))

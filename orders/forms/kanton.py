@@ -1,14 +1,14 @@
 """Back-office forms of the canton staff: accounts and municipalities."""
 
-from wtforms import BooleanField, EmailField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import Optional
 
 from orders.forms.fields import PortalForm, email_address, max_length, required
 from orders.models import Role
 
 ROLE_CHOICES = [
-    (Role.GEMEINDE.value, "Gemeinde (Mitarbeitende einer Gemeinde)"),
-    (Role.KANTON.value, "Kanton (Koordinationsstelle Integration)"),
+    SelectChoice(Role.GEMEINDE.value, "Gemeinde (Mitarbeitende einer Gemeinde)"),
+    SelectChoice(Role.KANTON.value, "Kanton (Koordinationsstelle Integration)"),
 ]
 
 
@@ -31,8 +31,11 @@ class AccountFieldsForm(PortalForm):
 class InviteUserForm(AccountFieldsForm):
     email = EmailField(
         "E-Mail-Adresse",
-        validators=[required("Bitte geben Sie die E-Mail-Adresse ein."), email_address(),
-                    max_length(254)],
+        validators=[
+            required("Bitte geben Sie die E-Mail-Adresse ein."),
+            email_address(),
+            max_length(254),
+        ],
     )
     role = SelectField("Rolle", choices=ROLE_CHOICES, default=Role.GEMEINDE.value)
     submit = SubmitField("Einladung senden")
@@ -40,8 +43,10 @@ class InviteUserForm(AccountFieldsForm):
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         if self.role.data == Role.GEMEINDE.value and self.municipality.data is None:
-            self.municipality.errors = [*self.municipality.errors,
-                                        "Bitte wählen Sie die Gemeinde des Kontos."]
+            self.municipality.errors = [
+                *self.municipality.errors,
+                "Bitte wählen Sie die Gemeinde des Kontos.",
+            ]
             return False
         return valid
 

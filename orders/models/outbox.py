@@ -31,8 +31,9 @@ class OutboxMail(db.Model):
     body_html: Mapped[str | None] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(50), default="")
     status: Mapped[MailStatus] = mapped_column(
-        Enum(MailStatus, native_enum=False, length=20,
-             values_callable=lambda e: [m.value for m in e]),
+        Enum(
+            MailStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
+        ),
         default=MailStatus.PENDING,
     )
     attempts: Mapped[int] = mapped_column(default=0)

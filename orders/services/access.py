@@ -22,7 +22,8 @@ def visible_municipalities_query(user: User) -> Select:
 
 
 def visible_municipality_ids(user: User) -> Select:
-    """A subquery of ids, to scope queries of municipal records: `.where(X.municipality_id.in_(...))`."""
+    """The visible municipalities' ids as a subquery, to scope municipal records:
+    `.where(Order.municipality_id.in_(visible_municipality_ids(user)))`."""
     return visible_municipalities_query(user).with_only_columns(Municipality.id).order_by(None)
 
 

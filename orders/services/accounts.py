@@ -140,7 +140,9 @@ def set_password_with_token(token: str, purpose: TokenPurpose, password: str) ->
     account_token.used_at = utcnow()
     user.password_hash = generate_password_hash(password)
     sessions.end_all_sessions(user)
-    action = "user.accept_invitation" if purpose is TokenPurpose.INVITATION else "user.reset_password"
+    action = (
+        "user.accept_invitation" if purpose is TokenPurpose.INVITATION else "user.reset_password"
+    )
     audit.record(action, actor=user, obj=user)
     db.session.commit()
     login_throttle().clear_account(user.email)
@@ -213,12 +215,20 @@ def change_password(user: User, current: str, new: str, keep_token: str | None) 
 
 
 def update_account(
-    user: User, actor: User, *, name: str, function: str, phone: str,
+    user: User,
+    actor: User,
+    *,
+    name: str,
+    function: str,
+    phone: str,
     municipality: Municipality | None,
 ) -> None:
     changes = {}
-    for field, value in (("name", name.strip()), ("function", function.strip()),
-                         ("phone", phone.strip())):
+    for field, value in (
+        ("name", name.strip()),
+        ("function", function.strip()),
+        ("phone", phone.strip()),
+    ):
         if getattr(user, field) != value:
             changes[field] = [getattr(user, field), value]
             setattr(user, field, value)

@@ -79,15 +79,20 @@ class MunicipalityError(ValueError):
         self.field = field
 
 
-def update_settings(municipality: Municipality, settings: MunicipalitySettings, actor: User) -> None:
+def update_settings(
+    municipality: Municipality, settings: MunicipalitySettings, actor: User
+) -> None:
     """Change participation, Leitgemeinde and contact data, recording what changed."""
     lead = settings.lead
     if lead is not None:
         if lead.id == municipality.id:
-            raise MunicipalityError("Eine Gemeinde kann nicht ihre eigene Leitgemeinde sein.", "lead")
+            raise MunicipalityError(
+                "Eine Gemeinde kann nicht ihre eigene Leitgemeinde sein.", "lead"
+            )
         if lead.lead_id is not None:
             raise MunicipalityError(
-                f"{lead.name} ist selbst Mitglied einer Leitgemeinde und kann keine Gemeinden leiten.",
+                f"{lead.name} ist selbst Mitglied einer Leitgemeinde "
+                "und kann keine Gemeinden leiten.",
                 "lead",
             )
         if municipality.members:
@@ -97,8 +102,14 @@ def update_settings(municipality: Municipality, settings: MunicipalitySettings, 
                 "lead",
             )
     changes = {}
-    for field in ("participates", "address", "town", "contact_name", "contact_email",
-                  "contact_phone"):
+    for field in (
+        "participates",
+        "address",
+        "town",
+        "contact_name",
+        "contact_email",
+        "contact_phone",
+    ):
         value = getattr(settings, field)
         if isinstance(value, str):
             value = value.strip()

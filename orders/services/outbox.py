@@ -203,18 +203,19 @@ def backoff(attempts: int) -> timedelta:
 def describe_error(error: Exception) -> str:
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         refused = ", ".join(
-            f"{address}: {code} {reason.decode(errors='replace') if isinstance(reason, bytes) else reason}"
+            f"{address}: {code} {_text(reason)}"
             for address, (code, reason) in error.recipients.items()
         )
         return f"Empfänger abgewiesen ({refused})"
     if isinstance(error, BadHeaderError):
         return "Ungültige Kopfzeile (Zeilenumbruch in Betreff oder Adresse)"
     if isinstance(error, smtplib.SMTPResponseException):
-        message = error.smtp_error
-        if isinstance(message, bytes):
-            message = message.decode(errors="replace")
-        return f"SMTP {error.smtp_code}: {message}"
+        return f"SMTP {error.smtp_code}: {_text(error.smtp_error)}"
     return f"{type(error).__name__}: {error}"
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else value
 
 
 def resend(outbox_mail: OutboxMail, actor: User) -> None:

@@ -26,7 +26,9 @@ def _wait_message(seconds: int) -> str:
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.home"))
-    form = LoginForm(data={"email": request.args.get("email", "")} if request.method == "GET" else None)
+    form = LoginForm(
+        data={"email": request.args.get("email", "")} if request.method == "GET" else None
+    )
     error = None
     if form.validate_on_submit():
         throttle = login_throttle()
@@ -43,7 +45,9 @@ def login():
                 session.clear()  # a fresh session: no fixation of a pre-login session
                 accounts.log_in(user)
                 login_user(user)
-                return redirect(safe_next_url(request.args.get("next")) or url_for("dashboard.home"))
+                return redirect(
+                    safe_next_url(request.args.get("next")) or url_for("dashboard.home")
+                )
     status = 429 if error and error.startswith("Zu viele") else 200
     return render_template("auth/login.html", form=form, error=error), status
 
@@ -73,8 +77,9 @@ def _set_password_page(token: str, purpose: TokenPurpose, template: str):
             session.clear()
             flash("Ihr Passwort ist gespeichert. Bitte melden Sie sich jetzt an.", "success")
             return redirect(url_for("auth.login", email=user.email))
-    return render_template(template, form=form, user=account_token.user,
-                           expires_at=account_token.expires_at)
+    return render_template(
+        template, form=form, user=account_token.user, expires_at=account_token.expires_at
+    )
 
 
 @bp.route("/einladung/<token>", methods=["GET", "POST"])
@@ -102,8 +107,12 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.change_password(current_user, form.current_password.data,
-                                     form.password.data, keep_token=current_user.get_id())
+            accounts.change_password(
+                current_user,
+                form.current_password.data,
+                form.password.data,
+                keep_token=current_user.get_id(),
+            )
         except accounts.AccountError as error:
             getattr(form, error.field or "password").errors.append(str(error))
         else:

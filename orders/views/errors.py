@@ -11,21 +11,29 @@ bp = Blueprint("errors", __name__)
 MESSAGES = {
     400: ("Ungültige Anfrage", "Die Anfrage konnte nicht verarbeitet werden."),
     403: ("Kein Zugriff", "Sie haben keinen Zugriff auf diese Seite."),
-    404: ("Seite nicht gefunden",
-          "Diese Seite gibt es nicht, oder Sie haben keinen Zugriff darauf."),
+    404: (
+        "Seite nicht gefunden",
+        "Diese Seite gibt es nicht, oder Sie haben keinen Zugriff darauf.",
+    ),
     405: ("Nicht erlaubt", "Diese Aktion ist auf dieser Seite nicht möglich."),
-    500: ("Interner Fehler",
-          "Etwas ist schiefgegangen. Bitte versuchen Sie es später noch einmal."),
-    503: ("Vorübergehend nicht verfügbar",
-          "Das Portal ist im Moment nicht erreichbar. Bitte versuchen Sie es in ein paar "
-          "Minuten noch einmal. Ihre Daten sind nicht verloren."),
+    500: (
+        "Interner Fehler",
+        "Etwas ist schiefgegangen. Bitte versuchen Sie es später noch einmal.",
+    ),
+    503: (
+        "Vorübergehend nicht verfügbar",
+        "Das Portal ist im Moment nicht erreichbar. Bitte versuchen Sie es in ein paar "
+        "Minuten noch einmal. Ihre Daten sind nicht verloren.",
+    ),
 }
 
 
 def _page(code: int, title: str | None = None, message: str | None = None):
     default_title, default_message = MESSAGES.get(code, MESSAGES[500])
     return render_template(
-        "errors/error.html", code=code, title=title or default_title,
+        "errors/error.html",
+        code=code,
+        title=title or default_title,
         message=message or default_message,
     ), code
 

@@ -4,6 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice
 
 from orders.extensions import db
 from orders.forms.kanton import MunicipalityForm
@@ -30,7 +31,9 @@ def municipality_search(query: str, bezirk: str):
 
 
 def bezirke() -> list[str]:
-    return list(db.session.scalars(select(Municipality.bezirk).distinct().order_by(Municipality.bezirk)))
+    return list(
+        db.session.scalars(select(Municipality.bezirk).distinct().order_by(Municipality.bezirk))
+    )
 
 
 @bp.get("/")
@@ -68,9 +71,9 @@ def edit(bfs_nr: int):
         .where(Municipality.id != municipality.id, Municipality.valid_until.is_(None))
         .order_by(Municipality.name)
     )
-    form.lead.choices = [("", "– keine (Einzelgemeinde oder selbst Leitgemeinde) –")] + [
-        (m.id, f"{m.name} ({m.bezirk})") for m in candidates
-    ]
+    form.lead.choices = [
+        SelectChoice("", "– keine (Einzelgemeinde oder selbst Leitgemeinde) –")
+    ] + [SelectChoice(m.id, f"{m.name} ({m.bezirk})") for m in candidates]
     if request.method == "GET":
         form.lead.data = municipality.lead_id
     if form.validate_on_submit():

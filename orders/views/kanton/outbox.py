@@ -29,7 +29,10 @@ def index():
         statement = statement.where(OutboxMail.status == MailStatus(status))
     page = db.paginate(statement, per_page=PAGE_SIZE, error_out=False)
     return render_template(
-        "kanton/outbox.html", page=page, status=status, labels=STATUS_LABELS,
+        "kanton/outbox.html",
+        page=page,
+        status=status,
+        labels=STATUS_LABELS,
         smtp_configured=outbox.smtp_configured(),
     )
 

@@ -4,6 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
+from wtforms import SelectChoice
 
 from orders.extensions import db
 from orders.forms.kanton import EditUserForm, InviteUserForm
@@ -18,11 +19,13 @@ PAGE_SIZE = 50
 
 
 def _municipality_choices(include_empty: bool = True):
-    choices = [("", "– bitte wählen –")] if include_empty else []
+    choices = [SelectChoice("", "– bitte wählen –")] if include_empty else []
     municipalities = db.session.scalars(
         select(Municipality).where(Municipality.valid_until.is_(None)).order_by(Municipality.name)
     )
-    return choices + [(m.id, f"{m.name} ({m.bezirk}, {m.bfs_nr})") for m in municipalities]
+    return choices + [
+        SelectChoice(m.id, f"{m.name} ({m.bezirk}, {m.bfs_nr})") for m in municipalities
+    ]
 
 
 def _user_or_404(user_id: int) -> User:
@@ -58,7 +61,11 @@ def index():
         statement = statement.where(User.active.is_(False))
     page = db.paginate(statement, per_page=PAGE_SIZE, error_out=False)
     return render_template(
-        "kanton/users.html", page=page, query=query, bezirk=bezirk, status=status,
+        "kanton/users.html",
+        page=page,
+        query=query,
+        bezirk=bezirk,
+        status=status,
         bezirke=bezirke(),
     )
 
@@ -80,7 +87,8 @@ def invite():
             name=form.name.data,
             role=role,
             municipality=db.session.get(Municipality, form.municipality.data)
-            if role is Role.GEMEINDE else None,
+            if role is Role.GEMEINDE
+            else None,
             function=form.function.data or "",
             phone=form.phone.data or "",
         )
@@ -109,8 +117,12 @@ def edit(user_id: int):
         )
         try:
             accounts.update_account(
-                user, current_user, name=form.name.data, function=form.function.data or "",
-                phone=form.phone.data or "", municipality=municipality,
+                user,
+                current_user,
+                name=form.name.data,
+                function=form.function.data or "",
+                phone=form.phone.data or "",
+                municipality=municipality,
             )
         except accounts.AccountError as error:
             db.session.rollback()
@@ -143,19 +155,28 @@ def _act(user_id: int, action, success: str):
 @bp.post("/<int:user_id>/deaktivieren")
 @kanton_required
 def deactivate(user_id: int):
-    return _act(user_id, lambda u: accounts.set_active(u, current_user, False),
-                "Das Konto von {user.name} ist deaktiviert; alle Anmeldungen sind beendet.")
+    return _act(
+        user_id,
+        lambda u: accounts.set_active(u, current_user, False),
+        "Das Konto von {user.name} ist deaktiviert; alle Anmeldungen sind beendet.",
+    )
 
 
 @bp.post("/<int:user_id>/aktivieren")
 @kanton_required
 def activate(user_id: int):
-    return _act(user_id, lambda u: accounts.set_active(u, current_user, True),
-                "Das Konto von {user.name} ist wieder aktiv.")
+    return _act(
+        user_id,
+        lambda u: accounts.set_active(u, current_user, True),
+        "Das Konto von {user.name} ist wieder aktiv.",
+    )
 
 
 @bp.post("/<int:user_id>/einladung")
 @kanton_required
 def reinvite(user_id: int):
-    return _act(user_id, lambda u: accounts.resend_invitation(u, current_user),
-                "Eine neue Einladung an {user.email} ist im Postausgang.")
+    return _act(
+        user_id,
+        lambda u: accounts.resend_invitation(u, current_user),
+        "Eine neue Einladung an {user.email} ist im Postausgang.",
+    )

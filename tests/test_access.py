@@ -1,0 +1,100 @@
+"""Nobody sees what is not theirs: another municipality's records answer 404, and Gemeinde
+users cannot reach the canton's pages."""
+
+import pytest
+from sqlalchemy import select
+
+from orders.extensions import db
+from orders.models import OutboxMail, User
+from orders.services import outbox
+from tests.conftest import log_in, make_user, municipality
+
+
+def record_urls_of(bfs_nr: int) -> list[str]:
+    """Every URL that shows a record of this municipality. Extend it with every feature."""
+    return [f"/gemeinde/{bfs_nr}"]
+
+
+def canton_urls(app) -> list[str]:
+    """Every GET page of the back office, with real records behind the ids."""
+    user = db.session.scalar(select(User).order_by(User.id))
+    mail = outbox.enqueue(to=["x@olten.ch"], subject="s", body_text="b")
+    db.session.commit()
+    return [
+        "/kanton/",
+        "/kanton/benutzer/",
+        "/kanton/benutzer/einladen",
+        f"/kanton/benutzer/{user.id}",
+        "/kanton/gemeinden/2581",
+        "/kanton/postausgang",
+        f"/kanton/postausgang/{mail.id}",
+        "/kanton/protokoll",
+    ]
+
+
+def test_every_record_of_another_municipality_is_404(client, olten_user, grenchen_user):
+    log_in(client, "clerk@olten.ch")
+    for url in record_urls_of(2581):
+        assert client.get(url).status_code == 200, url
+    for url in record_urls_of(2546):
+        assert client.get(url).status_code == 404, url
+
+
+def test_unknown_municipality_is_404_too(client, olten_user):
+    log_in(client, "clerk@olten.ch")
+    assert client.get("/gemeinde/9999").status_code == 404
+
+
+def test_leitgemeinde_staff_act_for_member_municipalities_only(client, app):
+    derendingen = municipality(2517)
+    for member in (2516, 2518):
+        municipality(member).lead = derendingen
+    db.session.commit()
+    make_user("ib@derendingen.ch", 2517)
+    log_in(client, "ib@derendingen.ch")
+    for bfs_nr in (2517, 2516, 2518):
+        assert client.get(f"/gemeinde/{bfs_nr}").status_code == 200, bfs_nr
+    page = client.get("/gemeinde/2517").get_data(as_text=True)
+    assert "Deitingen" in page and "Etziken" in page
+    for bfs_nr in (2581, 2527):  # not a member
+        assert client.get(f"/gemeinde/{bfs_nr}").status_code == 404, bfs_nr
+
+
+def test_member_municipality_staff_do_not_see_their_leitgemeinde(client, app):
+    municipality(2516).lead = municipality(2517)
+    db.session.commit()
+    make_user("clerk@deitingen.ch", 2516)
+    log_in(client, "clerk@deitingen.ch")
+    assert client.get("/gemeinde/2516").status_code == 200
+    assert client.get("/gemeinde/2517").status_code == 404
+
+
+def test_gemeinde_users_cannot_reach_canton_pages(client, app, olten_user):
+    urls = canton_urls(app)
+    log_in(client, "clerk@olten.ch")
+    for url in urls:
+        assert client.get(url).status_code == 404, url
+    user_id = db.session.scalar(select(User.id))
+    mail_id = db.session.scalar(select(OutboxMail.id))
+    for url in (
+        f"/kanton/benutzer/{user_id}/deaktivieren",
+        f"/kanton/postausgang/{mail_id}/erneut-senden",
+    ):
+        token_page = client.get("/gemeinde/2581").get_data(as_text=True)
+        token = token_page.split('name="csrf_token" value="')[1].split('"')[0]
+        assert client.post(url, data={"csrf_token": token}).status_code == 404, url
+    assert db.session.get(User, user_id).active
+
+
+def test_canton_staff_reach_every_page(client, app, kanton_user, olten_user):
+    urls = canton_urls(app)
+    log_in(client, "koordination@kanton.ch")
+    for url in [*urls, *record_urls_of(2581), *record_urls_of(2546)]:
+        assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("url", ["/gemeinde/2581", "/kanton/", "/kanton/postausgang"])
+def test_anonymous_visitors_are_sent_to_login(client, app, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/anmelden")

@@ -1,0 +1,227 @@
+"""The mail outbox delivers over a real SMTP server on localhost, loses nothing when the server
+is down, never sends twice, and shows what finally failed in the Postausgang."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from orders.extensions import db
+from orders.models import MailStatus, OutboxMail
+from orders.models.types import utcnow
+from orders.services import outbox
+from tests.conftest import log_in, make_user, post_form, text_body
+
+
+def queue_mails(count: int, prefix: str = "Nachricht") -> list[OutboxMail]:
+    mails = [
+        outbox.enqueue(
+            to=[f"person{i}@gemeinde.ch"], subject=f"{prefix} {i}", body_text=f"Inhalt {i}"
+        )
+        for i in range(count)
+    ]
+    db.session.commit()
+    return mails
+
+
+def count(status: MailStatus) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(OutboxMail).where(OutboxMail.status == status)
+    )
+
+
+def test_a_queued_mail_arrives_with_its_headers(mail_app, smtp_server):
+    outbox.enqueue(
+        to=["ib@olten.ch"],
+        subject="Betreff mit Ümlaut",
+        body_text="Grüezi\nZeile 2",
+        body_html="<p>Grüezi</p>",
+        reply_to="clerk@olten.ch",
+        attachments=[("bestellung.csv", "text/csv", b"Menge;Sprache\n3;de\n")],
+    )
+    db.session.commit()
+    report = outbox.deliver_due()
+    assert report.sent == 1
+    [message] = smtp_server.messages
+    assert message["Subject"] == "Betreff mit Ümlaut"
+    assert message["Reply-To"] == "clerk@olten.ch"
+    assert message["To"] == "ib@olten.ch"
+    stored = db.session.scalar(select(OutboxMail))
+    assert message["Message-ID"] == stored.message_id
+    assert "Grüezi" in text_body(message)
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_filename() == "bestellung.csv"
+    assert stored.status is MailStatus.SENT and stored.sent_at is not None
+
+
+def test_nothing_is_sent_twice(mail_app, smtp_server):
+    queue_mails(3)
+    assert outbox.deliver_due().sent == 3
+    assert outbox.deliver_due().handled == 0
+    assert len(smtp_server.messages) == 3
+
+
+def test_server_down_keeps_the_mail_and_delivers_it_once_when_back(mail_app, smtp_server):
+    smtp_server.stop()
+    queue_mails(2)
+    report = outbox.deliver_due()
+    assert report.retrying == 2 and report.sent == 0
+    mail = db.session.scalar(select(OutboxMail).order_by(OutboxMail.id))
+    assert mail.status is MailStatus.PENDING
+    assert mail.attempts == 1
+    assert "ConnectionRefusedError" in mail.last_error
+    assert mail.next_attempt_at > utcnow()
+
+    smtp_server.start()
+    # Not due yet: the back-off is respected.
+    assert outbox.deliver_due().handled == 0
+    later = utcnow() + timedelta(minutes=2)
+    assert outbox.deliver_due(now=later).sent == 2
+    assert outbox.deliver_due(now=later + timedelta(hours=1)).handled == 0
+    assert sorted(m["Subject"] for m in smtp_server.messages) == ["Nachricht 0", "Nachricht 1"]
+
+
+def test_back_off_grows():
+    assert [outbox.backoff(n).total_seconds() for n in (1, 2, 3, 4)] == [60, 120, 240, 480]
+    assert outbox.backoff(30) == timedelta(hours=6)
+
+
+def test_refused_recipient_fails_permanently_and_shows_in_postausgang(mail_app, smtp_server):
+    smtp_server.refuse.add("nobody@gemeinde.ch")
+    outbox.enqueue(to=["nobody@gemeinde.ch"], subject="Unzustellbar", body_text="x")
+    db.session.commit()
+    assert outbox.deliver_due().failed == 1
+    mail = db.session.scalar(select(OutboxMail))
+    assert mail.status is MailStatus.FAILED
+    assert "550" in mail.last_error
+
+    make_user("koordination@kanton.ch")
+    client = mail_app.test_client()
+    log_in(client, "koordination@kanton.ch")
+    page = client.get("/kanton/postausgang?status=failed").get_data(as_text=True)
+    assert "Unzustellbar" in page and "550" in page
+    detail = client.get(f"/kanton/postausgang/{mail.id}").get_data(as_text=True)
+    assert "Erneut senden" in detail
+
+    smtp_server.refuse.clear()
+    response = post_form(
+        client,
+        f"/kanton/postausgang/{mail.id}/erneut-senden",
+        {},
+        form_url=f"/kanton/postausgang/{mail.id}",
+    )
+    assert response.status_code == 302
+    assert outbox.deliver_due().sent == 1
+    assert [m["Subject"] for m in smtp_server.messages] == ["Unzustellbar"]
+
+
+def test_gives_up_after_the_maximum_attempts(mail_app, smtp_server):
+    smtp_server.stop()
+    queue_mails(1)
+    now = utcnow()
+    for _ in range(mail_app.config["MAIL_MAX_ATTEMPTS"]):
+        outbox.deliver_due(now=now)
+        now += timedelta(hours=7)
+    mail = db.session.scalar(select(OutboxMail))
+    assert mail.status is MailStatus.FAILED
+    assert mail.attempts == mail_app.config["MAIL_MAX_ATTEMPTS"]
+
+
+def test_header_injection_through_the_subject_is_impossible(mail_app, smtp_server):
+    outbox.enqueue(
+        to=["ib@olten.ch"],
+        subject="Hallo\r\nBcc: spion@evil.ch",
+        body_text="x",
+        reply_to="a@olten.ch\nBcc: spion@evil.ch",
+    )
+    db.session.commit()
+    outbox.deliver_due()
+    [message] = smtp_server.messages
+    assert message["Bcc"] is None
+    assert "spion@evil.ch" not in message["X-Envelope-To"]
+    assert "\n" not in message["Subject"]
+
+
+def _deliverer(database_url: str, smtp_port: int, *extra: str) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "PORTAL_ENV": "testing",
+        "SECRET_KEY": "x" * 40,
+        "DATABASE_URL": database_url,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(smtp_port),
+        "MAIL_BATCH_SIZE": "5",
+        "MAIL_CLAIM_SECONDS": "2",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "orders", "mail", "deliver", *extra],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def test_two_deliverers_at_once_never_send_a_mail_twice(mail_app, smtp_server, migrated_database):
+    queue_mails(40)
+    smtp_server.delay = 0.01
+    workers = [
+        _deliverer(migrated_database, smtp_server.port, "--loop", "--interval", "0.2")
+        for _ in range(2)
+    ]
+    deadline = time.monotonic() + 60
+    while len(smtp_server.messages) < 40 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)
+    for worker in workers:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=20)
+    subjects = [m["Subject"] for m in smtp_server.messages]
+    assert sorted(subjects) == sorted(f"Nachricht {i}" for i in range(40))
+    db.session.expire_all()
+    assert count(MailStatus.SENT) == 40
+
+
+def test_a_killed_deliverer_loses_no_mail(mail_app, smtp_server, migrated_database):
+    queue_mails(20)
+    smtp_server.delay = 0.2
+    worker = _deliverer(migrated_database, smtp_server.port, "--loop", "--interval", "0.2")
+    deadline = time.monotonic() + 30
+    while len(smtp_server.messages) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(timeout=10)
+    assert len(smtp_server.messages) < 20, "the deliverer finished before it could be killed"
+
+    # After the dead worker's claim has run out, a new deliverer sends the rest.
+    db.session.expire_all()
+    smtp_server.delay = 0
+    later = utcnow() + timedelta(seconds=5)
+    while outbox.deliver_due(now=later).handled:
+        pass
+    received = [m["Message-ID"] for m in smtp_server.messages]
+    stored = {m.message_id for m in db.session.scalars(select(OutboxMail))}
+    assert set(received) == stored
+    # At most the one mail in flight at the kill can arrive twice, with the same Message-ID.
+    assert len(received) - len(set(received)) <= 1
+    assert count(MailStatus.SENT) == 20
+
+
+def test_deliver_command_refuses_without_smtp(app, migrated_database):
+    result = app.test_cli_runner().invoke(args=["mail", "deliver"])
+    assert result.exit_code != 0
+    assert "MAIL_SERVER" in result.output
+
+
+@pytest.mark.parametrize("status", ["pending", "sent", "failed", ""])
+def test_postausgang_lists_by_status(app, client, status):
+    make_user("koordination@kanton.ch")
+    queue_mails(2, prefix="Ohne Server")
+    log_in(client, "koordination@kanton.ch")
+    page = client.get(f"/kanton/postausgang?status={status}").get_data(as_text=True)
+    assert "kein Mailserver eingerichtet" in page
+    assert ("Ohne Server 1" in page) is (status in {"pending", ""})

@@ -1,0 +1,136 @@
+"""Configuration, migrations, security headers, CSRF, health check and de-CH formats."""
+
+import os
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from orders import create_app
+from orders.config import ConfigError
+from orders.extensions import db
+from orders.formatting import format_chf, format_date, format_datetime, format_number
+from tests.conftest import log_in
+
+
+def test_production_refuses_to_start_without_a_real_secret_key(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app({"PORTAL_ENV": "production", "PORTAL_BASE_URL": "https://portal.so.ch"})
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app(
+            {
+                "PORTAL_ENV": "production",
+                "SECRET_KEY": "short",
+                "PORTAL_BASE_URL": "https://portal.so.ch",
+            }
+        )
+
+
+def test_production_cookies_are_secure(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "k" * 64)
+    app = create_app(
+        {
+            "PORTAL_ENV": "production",
+            "PORTAL_BASE_URL": "https://portal.so.ch",
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+        }
+    )
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert app.config["DEMO_ACCOUNTS_ALLOWED"] is False
+
+
+def test_demo_accounts_are_refused_in_production(tmp_path):
+    env = {
+        **os.environ,
+        "PORTAL_ENV": "production",
+        "SECRET_KEY": "k" * 64,
+        "PORTAL_BASE_URL": "https://portal.so.ch",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.db'}",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "orders", "demo"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "nur in der Entwicklungsumgebung" in result.stderr
+
+
+def test_postgres_urls_use_psycopg3():
+    from orders.config import normalise_database_url
+
+    assert normalise_database_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_database_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+
+
+def test_migrations_match_the_models(app):
+    """The schema reached by migrating is the one the models describe: no create_all drift."""
+    with db.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
+    assert diff == []
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
+    app = create_app(
+        {
+            "PORTAL_ENV": "testing",
+            "SECRET_KEY": "k" * 40,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'wal.db'}",
+        }
+    )
+    with app.app_context(), db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_security_headers(client, app):
+    response = client.get("/anmelden")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "<script>" not in response.get_data(as_text=True)
+
+
+def test_session_cookie_flags(client, olten_user):
+    response = log_in(client, "clerk@olten.ch")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_post_without_csrf_token_is_refused_with_a_german_page(client, olten_user):
+    response = client.post("/anmelden", data={"email": "clerk@olten.ch", "password": "x"})
+    assert response.status_code == 400
+    assert "Formular abgelaufen" in response.get_data(as_text=True)
+
+
+def test_healthz(client, app):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok"}
+
+
+def test_not_found_page_is_german(client, app):
+    response = client.get("/gibt-es-nicht")
+    assert response.status_code == 404
+    assert "Seite nicht gefunden" in response.get_data(as_text=True)
+
+
+def test_de_ch_formats():
+    assert format_date(date(2026, 11, 24)) == "24.11.2026"
+    # 23:30 UTC is already the next day in Zurich.
+    assert format_datetime(datetime(2026, 11, 24, 23, 30, tzinfo=UTC)) == "25.11.2026 00:30"
+    assert format_chf(Decimal("1234")) == "CHF 1'234.00"
+    assert format_chf(Decimal("1234567.5")) == "CHF 1'234'567.50"
+    assert format_number(106000) == "106'000"
