@@ -1,5 +1,6 @@
 """Swiss German (de-CH) formats for dates, times and amounts."""
 
+import unicodedata
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
@@ -38,6 +39,11 @@ def format_chf(value: Decimal | int | None) -> str:
         return ""
     amount = Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return "CHF " + f"{amount:,.2f}".replace(",", "'")
+
+
+def german_sort_key(text: str) -> str:
+    """Sort Bärschwil with Barschwil, not after Zuchwil (databases sort bytes by default)."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
 
 
 def init_app(app: Flask) -> None:

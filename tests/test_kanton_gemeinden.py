@@ -46,6 +46,13 @@ def test_search_by_name_bezirk_and_bfs(client, kanton_user):
     assert len(listed()) == 106
 
 
+def test_municipalities_sort_the_german_way(client, kanton_user):
+    log_in(client, "koordination@kanton.ch")
+    page = client.get("/kanton/?bezirk=Thierstein").get_data(as_text=True)
+    names = re.findall(r'href="/kanton/gemeinden/\d+">([^<]+)</a>', page)
+    assert names.index("Bärschwil") < names.index("Beinwil (SO)") < names.index("Breitenbach")
+
+
 def test_set_leitgemeinde_and_contact(client, kanton_user):
     log_in(client, "koordination@kanton.ch")
     derendingen = municipality(2517)

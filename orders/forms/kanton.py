@@ -16,28 +16,34 @@ def _optional_int(value):
     return int(value) if value not in (None, "", "None") else None
 
 
+# Created before the shared account fields, so that forms (and their error summary) list the
+# address and the role first, as the page shows them.
+_email_field = EmailField(
+    "E-Mail-Adresse",
+    validators=[
+        required("Bitte geben Sie die E-Mail-Adresse ein."),
+        email_address(),
+        max_length(254),
+    ],
+)
+_role_field = SelectField("Rolle", choices=ROLE_CHOICES, default=Role.GEMEINDE.value)
+
+
 class AccountFieldsForm(PortalForm):
+    municipality = SelectField(
+        "Gemeinde", coerce=_optional_int, validators=[Optional()], validate_choice=True
+    )
     name = StringField(
         "Vor- und Nachname",
         validators=[required("Bitte geben Sie den Namen ein."), max_length(200)],
     )
     function = StringField("Funktion", validators=[max_length(200)])
     phone = StringField("Telefon", validators=[max_length(50)])
-    municipality = SelectField(
-        "Gemeinde", coerce=_optional_int, validators=[Optional()], validate_choice=True
-    )
 
 
 class InviteUserForm(AccountFieldsForm):
-    email = EmailField(
-        "E-Mail-Adresse",
-        validators=[
-            required("Bitte geben Sie die E-Mail-Adresse ein."),
-            email_address(),
-            max_length(254),
-        ],
-    )
-    role = SelectField("Rolle", choices=ROLE_CHOICES, default=Role.GEMEINDE.value)
+    email = _email_field
+    role = _role_field
     submit = SubmitField("Einladung senden")
 
     def validate(self, extra_validators=None) -> bool:

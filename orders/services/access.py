@@ -4,6 +4,7 @@ from flask import abort
 from sqlalchemy import Select, or_, select
 
 from orders.extensions import db
+from orders.formatting import german_sort_key
 from orders.models import Municipality, User
 
 
@@ -28,7 +29,8 @@ def visible_municipality_ids(user: User) -> Select:
 
 
 def visible_municipalities(user: User) -> list[Municipality]:
-    return list(db.session.scalars(visible_municipalities_query(user)))
+    municipalities = db.session.scalars(visible_municipalities_query(user))
+    return sorted(municipalities, key=lambda m: german_sort_key(m.name))
 
 
 def municipality_or_404(user: User, bfs_nr: int) -> Municipality:

@@ -7,6 +7,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from orders.extensions import db
+from orders.formatting import german_sort_key
 from orders.forms.kanton import MunicipalityForm
 from orders.models import Municipality, User
 from orders.services import gemeinden
@@ -41,7 +42,10 @@ def bezirke() -> list[str]:
 def index():
     query = request.args.get("q", "")
     bezirk = request.args.get("bezirk", "")
-    municipalities = list(db.session.scalars(municipality_search(query, bezirk)))
+    municipalities = sorted(
+        db.session.scalars(municipality_search(query, bezirk)),
+        key=lambda m: german_sort_key(m.name),
+    )
     user_counts = dict(
         db.session.execute(
             select(User.municipality_id, func.count())
@@ -66,10 +70,13 @@ def edit(bfs_nr: int):
     if municipality is None:
         abort(404)
     form = MunicipalityForm(obj=municipality)
-    candidates = db.session.scalars(
-        select(Municipality)
-        .where(Municipality.id != municipality.id, Municipality.valid_until.is_(None))
-        .order_by(Municipality.name)
+    candidates = sorted(
+        db.session.scalars(
+            select(Municipality).where(
+                Municipality.id != municipality.id, Municipality.valid_until.is_(None)
+            )
+        ),
+        key=lambda m: german_sort_key(m.name),
     )
     form.lead.choices = [
         SelectChoice("", "– keine (Einzelgemeinde oder selbst Leitgemeinde) –")

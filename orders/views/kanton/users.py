@@ -7,6 +7,7 @@ from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
 from orders.extensions import db
+from orders.formatting import german_sort_key
 from orders.forms.kanton import EditUserForm, InviteUserForm
 from orders.models import AuditEvent, Municipality, Role, User
 from orders.services import accounts
@@ -20,8 +21,9 @@ PAGE_SIZE = 50
 
 def _municipality_choices(include_empty: bool = True):
     choices = [SelectChoice("", "– bitte wählen –")] if include_empty else []
-    municipalities = db.session.scalars(
-        select(Municipality).where(Municipality.valid_until.is_(None)).order_by(Municipality.name)
+    municipalities = sorted(
+        db.session.scalars(select(Municipality).where(Municipality.valid_until.is_(None))),
+        key=lambda m: german_sort_key(m.name),
     )
     return choices + [
         SelectChoice(m.id, f"{m.name} ({m.bezirk}, {m.bfs_nr})") for m in municipalities
