@@ -21,6 +21,7 @@ setup: $(VENV)/.installed
 db: setup
 	$(FLASK) db upgrade
 	$(FLASK) seed gemeinden
+	$(FLASK) seed katalog
 	$(FLASK) demo
 
 ## Set up and serve the portal on the embedded default (SQLite, no mail server) with demo data.

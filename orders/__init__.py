@@ -56,7 +56,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from orders.views import auth, dashboard, errors, health
+    from orders.views import auth, bestellungen, dashboard, errors, health
+    from orders.views.kanton import bestellungen as kanton_bestellungen
     from orders.views.kanton import gemeinden, outbox, users
 
     for blueprint in (
@@ -64,6 +65,8 @@ def _register_blueprints(app: Flask) -> None:
         health.bp,
         auth.bp,
         dashboard.bp,
+        bestellungen.bp,
+        kanton_bestellungen.bp,
         gemeinden.bp,
         users.bp,
         outbox.bp,

@@ -11,7 +11,7 @@ from werkzeug.security import generate_password_hash
 
 from orders.extensions import db
 from orders.models import Municipality, Role, User
-from orders.services import accounts, gemeinden, outbox
+from orders.services import accounts, catalogue, gemeinden, outbox
 
 seed_cli = click.Group("seed", help="Load reference data.")
 users_cli = click.Group("users", help="Manage accounts.")
@@ -36,6 +36,13 @@ def seed_gemeinden(csv_path):
         f"Gemeinden: {report.created} neu, {report.updated} geändert, "
         f"{report.unchanged} unverändert."
     )
+
+
+@seed_cli.command("katalog")
+def seed_katalog():
+    """Load the languages and the starting catalogue of materials (idempotent)."""
+    languages, items = catalogue.seed()
+    click.echo(f"Sprachen: {languages} neu; Katalog: {items} neue Artikel.")
 
 
 DEMO_LEAD = 2517  # Derendingen leads neighbouring municipalities, as in the canton's course.

@@ -92,6 +92,8 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "MAIL_MAX_ATTEMPTS": int(os.environ.get("MAIL_MAX_ATTEMPTS", "10")),
         "MAIL_CLAIM_SECONDS": int(os.environ.get("MAIL_CLAIM_SECONDS", "300")),
         "MAIL_BATCH_SIZE": int(os.environ.get("MAIL_BATCH_SIZE", "100")),
+        # Where new orders are sent for processing by the canton.
+        "ORDER_MAIL_TO": os.environ.get("ORDER_MAIL_TO", "bestellungen@start-integration.so.ch"),
         "DEMO_ACCOUNTS_ALLOWED": env == "development",
     }
     if env == "testing":

@@ -23,6 +23,7 @@ from orders import create_app
 from orders.config import normalise_database_url
 from orders.extensions import db
 from orders.models import Municipality, Role, User
+from orders.services import catalogue
 from orders.services.gemeinden import import_municipalities
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -84,6 +85,7 @@ def app(migrated_database, app_config):
     app = make_app(migrated_database, **app_config)
     with app.app_context():
         import_municipalities()
+        catalogue.seed()
         yield app
         db.session.remove()
         _empty_all_tables()
@@ -254,6 +256,7 @@ def mail_app(migrated_database, smtp_server, app_config):
     )
     with app.app_context():
         import_municipalities()
+        catalogue.seed()
         yield app
         db.session.remove()
         _empty_all_tables()

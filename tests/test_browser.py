@@ -51,3 +51,58 @@ def test_invite_set_password_login_dashboard_logout(live_server, smtp_server, br
     invitee.goto(f"{live_server}/gemeinde/2581")
     expect(invitee).to_have_url(re.compile(r"/anmelden\?next="))
     invitee.context.close()
+
+
+def test_order_check_submit_process_and_ship(live_server, smtp_server, browser, page, mail_app):
+    make_user("clerk@olten.ch", 2581, name="Clara Clerk")
+    make_user("koordination@kanton.ch", name="Karin Koordination")
+
+    # A clerk of Olten orders folders in two languages and two materials.
+    page.goto(f"{live_server}/anmelden")
+    page.get_by_label("E-Mail-Adresse").fill("clerk@olten.ch")
+    page.get_by_label("Passwort").fill(PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    page.get_by_role("link", name="Bestellungen").first.click()
+    page.get_by_role("link", name="Materialien bestellen").click()
+    page.locator("#qty__mappe__de").fill("20")
+    page.locator("#qty__mappe__it").fill("4")
+    letter = page.locator(".basket-item", has_text="Willkommensbrief")
+    letter.get_by_label("Französisch").fill("15")
+    courses = page.locator(".basket-item", has_text="Merkblatt Deutschkurse")
+    courses.get_by_label("Arabisch").fill("8")
+    page.get_by_label("Strasse und Nr. oder Postfach").fill("Dornacherstrasse 1")
+    page.get_by_role("button", name="Weiter zur Kontrolle").click()
+
+    expect(page.get_by_role("heading", name="Bitte prüfen Sie Ihre Bestellung")).to_be_visible()
+    rows = page.locator("table.lines tbody tr")
+    expect(rows).to_have_count(4)
+    expect(rows.nth(2)).to_contain_text("Willkommensbrief")
+    page.get_by_role("button", name="Bestellung absenden").dblclick()
+
+    expect(page.get_by_role("heading", name="Bestellung eingegangen")).to_be_visible()
+    number = page.locator(".reference").inner_text()
+    assert re.fullmatch(r"B-\d{4}-00001", number)
+
+    # Canton staff find the order and ship it.
+    canton = browser.new_context(locale="de-CH").new_page()
+    canton.goto(f"{live_server}/anmelden")
+    canton.get_by_label("E-Mail-Adresse").fill("koordination@kanton.ch")
+    canton.get_by_label("Passwort").fill(PASSWORD)
+    canton.get_by_role("button", name="Anmelden").click()
+    canton.get_by_role("link", name="Bestellungen").first.click()
+    canton.get_by_label("Bestellnummer").fill(number)
+    canton.get_by_role("button", name="Filtern").click()
+    canton.get_by_role("link", name=number).click()
+    for status in ("in Bearbeitung", "versandt"):
+        canton.get_by_label("Neuer Status").select_option(label=status)
+        canton.get_by_role("button", name="Status speichern").click()
+        expect(canton.get_by_text(f"Status «{status}»")).to_be_visible()
+    canton.context.close()
+
+    assert outbox.deliver_due().sent == 3
+    orderer = [m["Subject"] for m in smtp_server.to("clerk@olten.ch")]
+    assert orderer == [f"Bestellung {number} eingegangen", f"Bestellung {number} versandt"]
+    [canton_mail] = smtp_server.to(mail_app.config["ORDER_MAIL_TO"])
+    assert canton_mail["Reply-To"] == "clerk@olten.ch"
+    [attachment] = list(canton_mail.iter_attachments())
+    assert "Willkommensbrief;Französisch;15" in attachment.get_payload(decode=True).decode()

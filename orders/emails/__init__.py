@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 
-from orders.models import OutboxMail, User
+from orders.models import Order, OrderStatus, OutboxMail, User
 from orders.services import outbox
 
 
@@ -18,15 +18,25 @@ def portal_url(endpoint: str, **values) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
-def _compose(template: str, *, to: list[str], subject: str, kind: str, **context) -> OutboxMail:
+def _compose(
+    template: str,
+    *,
+    to: list[str],
+    subject: str,
+    kind: str,
+    reply_to: str | None = None,
+    attachments: list[tuple[str, str, bytes]] = (),
+    **context,
+) -> OutboxMail:
     context.update(subject=subject)
     return outbox.enqueue(
         to=to,
         subject=subject,
         body_text=render_template(f"mail/{template}.txt", **context),
         body_html=render_template(f"mail/{template}.html", **context),
-        reply_to=context.get("reply_to"),
+        reply_to=reply_to,
         kind=kind,
+        attachments=attachments,
     )
 
 
@@ -52,4 +62,43 @@ def compose_password_reset(user: User, token: str) -> OutboxMail:
         user=user,
         link=portal_url("auth.reset_password", token=token),
         valid_minutes=int(current_app.config["PASSWORD_RESET_VALID_FOR"].total_seconds() // 60),
+    )
+
+
+def compose_order_confirmation(order: Order) -> OutboxMail:
+    return _compose(
+        "order_confirmation",
+        to=[order.contact_email],
+        subject=f"Bestellung {order.number} eingegangen",
+        kind="order_confirmation",
+        order=order,
+        link=portal_url("bestellungen.show", number=order.number),
+    )
+
+
+def compose_order_for_canton(order: Order, order_csv: bytes) -> OutboxMail:
+    """The canton can process the order from this mail alone; replies go to the orderer."""
+    return _compose(
+        "order_for_canton",
+        to=[current_app.config["ORDER_MAIL_TO"]],
+        subject=f"Bestellung {order.number}: {order.kind.label}, {order.municipality.name}",
+        kind="order_for_canton",
+        reply_to=order.contact_email,
+        attachments=[(f"{order.number}.csv", "text/csv; charset=utf-8", order_csv)],
+        order=order,
+        link=portal_url("kanton_bestellungen.show", number=order.number),
+    )
+
+
+def compose_order_status(order: Order, status: OrderStatus, note: str) -> OutboxMail:
+    verb = "versandt" if status is OrderStatus.SHIPPED else "storniert"
+    return _compose(
+        "order_status",
+        to=[order.contact_email],
+        subject=f"Bestellung {order.number} {verb}",
+        kind=f"order_{status.value}",
+        order=order,
+        status=status,
+        note=note,
+        link=portal_url("bestellungen.show", number=order.number),
     )

@@ -1,7 +1,8 @@
 """Shared pieces for forms: German messages and a base form."""
 
 from flask_wtf import FlaskForm
-from wtforms.validators import DataRequired, Email, InputRequired, Length
+from wtforms import IntegerField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
 
 
 class PortalForm(FlaskForm):
@@ -25,3 +26,37 @@ def email_address() -> Email:
         message="Bitte geben Sie eine gültige E-Mail-Adresse ein, z. B. name@gemeinde.ch.",
         check_deliverability=False,
     )
+
+
+def optional_int(value) -> int | None:
+    """Coerce a select's value: the empty choice means None."""
+    return int(value) if value not in (None, "", "None") else None
+
+
+class WholeNumberField(IntegerField):
+    """A whole number; what was typed is shown again with a German message when it is none.
+    Empty gives `empty_value`."""
+
+    empty_value: int | None = None
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = self.empty_value
+            return
+        try:
+            self.data = int(valuelist[0].strip())
+        except ValueError:
+            self.data = None
+            raise ValueError("Bitte geben Sie eine ganze Zahl ein, z. B. 10.") from None
+
+
+class NumberRange:
+    """Like WTForms' NumberRange, but silent when the field could not be read as a number
+    (that field already says so)."""
+
+    def __init__(self, min: int, max: int, message: str):
+        self.min, self.max, self.message = min, max, message
+
+    def __call__(self, form, field):
+        if field.data is not None and not self.min <= field.data <= self.max:
+            raise ValidationError(self.message)

@@ -3,17 +3,13 @@
 from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import Optional
 
-from orders.forms.fields import PortalForm, email_address, max_length, required
+from orders.forms.fields import PortalForm, email_address, max_length, optional_int, required
 from orders.models import Role
 
 ROLE_CHOICES = [
     SelectChoice(Role.GEMEINDE.value, "Gemeinde (Mitarbeitende einer Gemeinde)"),
     SelectChoice(Role.KANTON.value, "Kanton (Koordinationsstelle Integration)"),
 ]
-
-
-def _optional_int(value):
-    return int(value) if value not in (None, "", "None") else None
 
 
 # Created before the shared account fields, so that forms (and their error summary) list the
@@ -31,7 +27,7 @@ _role_field = SelectField("Rolle", choices=ROLE_CHOICES, default=Role.GEMEINDE.v
 
 class AccountFieldsForm(PortalForm):
     municipality = SelectField(
-        "Gemeinde", coerce=_optional_int, validators=[Optional()], validate_choice=True
+        "Gemeinde", coerce=optional_int, validators=[Optional()], validate_choice=True
     )
     name = StringField(
         "Vor- und Nachname",
@@ -63,7 +59,7 @@ class EditUserForm(AccountFieldsForm):
 
 class MunicipalityForm(PortalForm):
     participates = BooleanField("Nimmt am Programm start.integration teil")
-    lead = SelectField("Leitgemeinde", coerce=_optional_int, validators=[Optional()])
+    lead = SelectField("Leitgemeinde", coerce=optional_int, validators=[Optional()])
     address = StringField("Strasse und Nr. / Postfach", validators=[max_length(200)])
     town = StringField("PLZ und Ort", validators=[max_length(100)])
     contact_name = StringField("Kontaktperson", validators=[max_length(200)])

@@ -1,13 +1,30 @@
 """All models, imported here so that Alembic and the app see one complete metadata."""
 
 from orders.models.audit import AuditEvent
+from orders.models.catalogue import CatalogueItem, Language
 from orders.models.gemeinden import Municipality
+from orders.models.orders import (
+    NumberSequence,
+    Order,
+    OrderEvent,
+    OrderKind,
+    OrderLine,
+    OrderStatus,
+)
 from orders.models.outbox import MailStatus, OutboxAttachment, OutboxMail
 from orders.models.users import AccountToken, LoginSession, Role, TokenPurpose, User
 
 __all__ = [
     "AccountToken",
     "AuditEvent",
+    "CatalogueItem",
+    "Language",
+    "NumberSequence",
+    "Order",
+    "OrderEvent",
+    "OrderKind",
+    "OrderLine",
+    "OrderStatus",
     "LoginSession",
     "MailStatus",
     "Municipality",

@@ -4,8 +4,8 @@ from flask import abort
 from sqlalchemy import Select, or_, select
 
 from orders.extensions import db
-from orders.formatting import german_sort_key
 from orders.models import Municipality, User
+from orders.services.gemeinden import sorted_by_name
 
 
 def visible_municipalities_query(user: User) -> Select:
@@ -29,8 +29,7 @@ def visible_municipality_ids(user: User) -> Select:
 
 
 def visible_municipalities(user: User) -> list[Municipality]:
-    municipalities = db.session.scalars(visible_municipalities_query(user))
-    return sorted(municipalities, key=lambda m: german_sort_key(m.name))
+    return sorted_by_name(db.session.scalars(visible_municipalities_query(user)))
 
 
 def municipality_or_404(user: User, bfs_nr: int) -> Municipality:

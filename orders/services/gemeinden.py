@@ -1,6 +1,7 @@
 """Municipalities: loading the official list and the canton's settings."""
 
 import csv
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -8,10 +9,16 @@ from pathlib import Path
 from sqlalchemy import select
 
 from orders.extensions import db
+from orders.formatting import german_sort_key
 from orders.models import Municipality, User
 from orders.services import audit
 
 MUNICIPALITIES_CSV = Path(__file__).resolve().parent.parent / "data" / "gemeinden-so.csv"
+
+
+def sorted_by_name(municipalities: Iterable[Municipality]) -> list[Municipality]:
+    """Sorted the German way (Bärschwil before Beinwil), whatever the database's collation."""
+    return sorted(municipalities, key=lambda m: german_sort_key(m.name))
 
 
 @dataclass

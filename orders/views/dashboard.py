@@ -2,7 +2,10 @@
 
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
+from orders.extensions import db
+from orders.models import Order
 from orders.services.access import municipality_or_404, visible_municipalities
 
 bp = Blueprint("dashboard", __name__)
@@ -20,8 +23,15 @@ def home():
 @login_required
 def municipality(bfs_nr: int):
     shown = municipality_or_404(current_user, bfs_nr)
+    recent_orders = db.session.scalars(
+        select(Order)
+        .where(Order.municipality_id == shown.id)
+        .order_by(Order.created_at.desc())
+        .limit(3)
+    )
     return render_template(
         "dashboard/municipality.html",
         municipality=shown,
+        recent_orders=list(recent_orders),
         switchable=visible_municipalities(current_user) if not current_user.is_kanton else [],
     )

@@ -7,10 +7,10 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from orders.extensions import db
-from orders.formatting import german_sort_key
 from orders.forms.kanton import MunicipalityForm
 from orders.models import Municipality, User
 from orders.services import gemeinden
+from orders.services.gemeinden import sorted_by_name
 from orders.views.kanton import kanton_required
 
 bp = Blueprint("kanton_gemeinden", __name__, url_prefix="/kanton")
@@ -42,10 +42,7 @@ def bezirke() -> list[str]:
 def index():
     query = request.args.get("q", "")
     bezirk = request.args.get("bezirk", "")
-    municipalities = sorted(
-        db.session.scalars(municipality_search(query, bezirk)),
-        key=lambda m: german_sort_key(m.name),
-    )
+    municipalities = sorted_by_name(db.session.scalars(municipality_search(query, bezirk)))
     user_counts = dict(
         db.session.execute(
             select(User.municipality_id, func.count())
@@ -70,13 +67,12 @@ def edit(bfs_nr: int):
     if municipality is None:
         abort(404)
     form = MunicipalityForm(obj=municipality)
-    candidates = sorted(
+    candidates = sorted_by_name(
         db.session.scalars(
             select(Municipality).where(
                 Municipality.id != municipality.id, Municipality.valid_until.is_(None)
             )
-        ),
-        key=lambda m: german_sort_key(m.name),
+        )
     )
     form.lead.choices = [
         SelectChoice("", "– keine (Einzelgemeinde oder selbst Leitgemeinde) –")

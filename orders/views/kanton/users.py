@@ -7,10 +7,10 @@ from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
 from orders.extensions import db
-from orders.formatting import german_sort_key
 from orders.forms.kanton import EditUserForm, InviteUserForm
 from orders.models import AuditEvent, Municipality, Role, User
 from orders.services import accounts
+from orders.services.gemeinden import sorted_by_name
 from orders.views.kanton import kanton_required
 from orders.views.kanton.gemeinden import bezirke
 
@@ -21,9 +21,8 @@ PAGE_SIZE = 50
 
 def _municipality_choices(include_empty: bool = True):
     choices = [SelectChoice("", "– bitte wählen –")] if include_empty else []
-    municipalities = sorted(
-        db.session.scalars(select(Municipality).where(Municipality.valid_until.is_(None))),
-        key=lambda m: german_sort_key(m.name),
+    municipalities = sorted_by_name(
+        db.session.scalars(select(Municipality).where(Municipality.valid_until.is_(None)))
     )
     return choices + [
         SelectChoice(m.id, f"{m.name} ({m.bezirk}, {m.bfs_nr})") for m in municipalities

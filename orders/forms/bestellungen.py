@@ -1,0 +1,162 @@
+"""Order forms: welcome folders (a quantity per language) and materials (a basket).
+
+Quantity fields are created per request from the languages and the catalogue, so the canton
+can add languages and items without a code change.
+"""
+
+from wtforms import DateField, EmailField, HiddenField, StringField, TextAreaField
+from wtforms.validators import Optional, Regexp, ValidationError
+
+from orders.formatting import local_time
+from orders.forms.fields import (
+    PortalForm,
+    WholeNumberField,
+    email_address,
+    max_length,
+    required,
+)
+from orders.models import CatalogueItem, Language
+from orders.models.types import utcnow
+
+
+class QuantityField(WholeNumberField):
+    """A quantity; an empty field orders none."""
+
+    empty_value = 0
+
+
+class QuantityRange:
+    def __init__(self, maximum: int):
+        self.maximum = maximum
+
+    def __call__(self, form, field):
+        if field.data is None:
+            return
+        if field.data < 0:
+            raise ValidationError("Die Menge darf nicht negativ sein.")
+        if field.data > self.maximum:
+            raise ValidationError(f"Höchstens {self.maximum} Stück pro Bestellung.")
+
+
+class SwissDateField(DateField):
+    """A date from the browser's date picker (ISO) or typed the Swiss way (24.11.2026)."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, format=["%Y-%m-%d", "%d.%m.%Y"], **kwargs)
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("Bitte geben Sie ein gültiges Datum ein, z. B. 24.11.2026.") from None
+
+
+def not_in_past(form, field):
+    if field.data and field.data < local_time(utcnow()).date():
+        raise ValidationError(
+            "Das Datum liegt in der Vergangenheit. Bitte wählen Sie heute oder ein späteres Datum."
+        )
+
+
+class OrderForm(PortalForm):
+    """What every order has besides its quantities."""
+
+    submission_key = HiddenField()
+    delivery_recipient = StringField(
+        "Empfänger (Gemeinde, Abteilung)",
+        validators=[required("Bitte geben Sie den Empfänger an."), max_length(200)],
+    )
+    delivery_street = StringField(
+        "Strasse und Nr. oder Postfach",
+        validators=[required("Bitte geben Sie Strasse und Hausnummer an."), max_length(200)],
+    )
+    delivery_zip = StringField(
+        "PLZ",
+        validators=[
+            required("Bitte geben Sie die Postleitzahl an."),
+            Regexp(r"^\s*\d{4}\s*$", message="Die Postleitzahl hat vier Ziffern, z. B. 4500."),
+        ],
+    )
+    delivery_town = StringField(
+        "Ort", validators=[required("Bitte geben Sie den Ort an."), max_length(100)]
+    )
+    contact_name = StringField(
+        "Kontaktperson",
+        validators=[required("Bitte geben Sie eine Kontaktperson an."), max_length(200)],
+    )
+    contact_email = EmailField(
+        "E-Mail der Kontaktperson",
+        validators=[
+            required("Bitte geben Sie eine E-Mail-Adresse an."),
+            email_address(),
+            max_length(254),
+        ],
+    )
+    contact_phone = StringField("Telefon der Kontaktperson", validators=[max_length(50)])
+    desired_date = SwissDateField(
+        "Gewünschter Liefertermin (freiwillig)", validators=[Optional(), not_in_past]
+    )
+    remarks = TextAreaField("Bemerkungen (freiwillig)", validators=[max_length(2000)])
+
+    # Set by the builders below: (field name, item or None, language) per quantity field.
+    quantity_fields: list[tuple[str, CatalogueItem | None, Language]] = []
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if valid and not any(self[name].data for name, _item, _language in self.quantity_fields):
+            self.form_errors.append("Bitte geben Sie bei mindestens einer Position eine Menge ein.")
+            return False
+        return valid
+
+    def quantity_groups(self) -> list[tuple[CatalogueItem | None, list[tuple[str, Language]]]]:
+        """The quantity fields grouped by item (None: the welcome folder), in form order."""
+        groups: dict = {}
+        for name, item, language in self.quantity_fields:
+            groups.setdefault(item.id if item else None, (item, []))[1].append((name, language))
+        return list(groups.values())
+
+    def quantities(self) -> list[tuple[CatalogueItem | None, Language, int]]:
+        return [
+            (item, language, self[name].data)
+            for name, item, language in self.quantity_fields
+            if self[name].data
+        ]
+
+
+def quantity_field_name(item: CatalogueItem | None, language: Language) -> str:
+    return f"qty__{item.id if item else 'mappe'}__{language.code}"
+
+
+def folder_form_class(languages: list[Language], maximum: int) -> type[OrderForm]:
+    """Filled welcome folders only: a quantity per language."""
+    fields, quantity_fields = _folder_fields(languages, maximum)
+    fields["quantity_fields"] = quantity_fields
+    return type("FolderOrderForm", (OrderForm,), fields)
+
+
+def _folder_fields(languages: list[Language], maximum: int):
+    fields = {}
+    quantity_fields = []
+    for language in languages:
+        name = quantity_field_name(None, language)
+        fields[name] = QuantityField(language.name, validators=[QuantityRange(maximum)], default=0)
+        quantity_fields.append((name, None, language))
+    return fields, quantity_fields
+
+
+def material_form_class(
+    items: list[CatalogueItem], folder_languages: list[Language], folder_maximum: int
+) -> type[OrderForm]:
+    """The basket: filled welcome folders and any catalogue items, in one order."""
+    fields, quantity_fields = _folder_fields(folder_languages, folder_maximum)
+    for item in items:
+        for language in item.languages:
+            name = quantity_field_name(item, language)
+            fields[name] = QuantityField(
+                f"{item.name}, {language.name}",
+                validators=[QuantityRange(item.max_quantity)],
+                default=0,
+            )
+            quantity_fields.append((name, item, language))
+    fields["quantity_fields"] = quantity_fields
+    return type("MaterialOrderForm", (OrderForm,), fields)

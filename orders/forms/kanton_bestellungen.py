@@ -1,0 +1,59 @@
+"""Back-office forms for orders and the catalogue."""
+
+from wtforms import (
+    BooleanField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from orders.forms.fields import (
+    NumberRange,
+    PortalForm,
+    WholeNumberField,
+    input_required,
+    max_length,
+    optional_int,
+    required,
+)
+
+
+class StatusForm(PortalForm):
+    status = SelectField("Neuer Status", validate_choice=True)
+    note = TextAreaField(
+        "Bemerkung (bei Stornierung: Grund, geht an die bestellende Person)",
+        validators=[max_length(1000)],
+    )
+
+
+class CheckboxListField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class CatalogueItemForm(PortalForm):
+    name = StringField(
+        "Bezeichnung",
+        validators=[required("Bitte geben Sie eine Bezeichnung ein."), max_length(200)],
+    )
+    category = StringField("Kategorie", validators=[max_length(100)])
+    description = TextAreaField("Beschreibung", validators=[max_length(2000)])
+    max_quantity = WholeNumberField(
+        "Höchstmenge pro Bestellung und Sprache",
+        validators=[
+            input_required("Bitte geben Sie eine Höchstmenge ein."),
+            NumberRange(min=1, max=100000, message="Bitte eine Zahl von 1 bis 100'000."),
+        ],
+    )
+    languages = CheckboxListField(
+        "Sprachen", validators=[required("Bitte wählen Sie mindestens eine Sprache.")]
+    )
+    municipality = SelectField(
+        "Nur für Gemeinde (gemeindespezifische Beilage)",
+        coerce=optional_int,
+        validators=[Optional()],
+    )
+    active = BooleanField("Bestellbar (deaktivierte Artikel bleiben in alten Bestellungen)")

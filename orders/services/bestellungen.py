@@ -1,0 +1,286 @@
+"""Orders of welcome folders and materials: placing, status workflow, cancelling, exporting."""
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from orders import emails
+from orders.extensions import db
+from orders.formatting import ZURICH, format_date, format_datetime, local_time
+from orders.models import (
+    CatalogueItem,
+    Language,
+    Municipality,
+    Order,
+    OrderEvent,
+    OrderKind,
+    OrderLine,
+    OrderStatus,
+    User,
+)
+from orders.models.types import utcnow
+from orders.services import audit
+from orders.services.numbering import next_number
+
+# Which status may follow which; anything else is refused.
+TRANSITIONS = {
+    OrderStatus.RECEIVED: {OrderStatus.IN_PROGRESS, OrderStatus.CANCELLED},
+    OrderStatus.IN_PROGRESS: {OrderStatus.SHIPPED, OrderStatus.CANCELLED},
+    OrderStatus.SHIPPED: set(),
+    OrderStatus.CANCELLED: set(),
+}
+NOTIFY_ORDERER = {OrderStatus.SHIPPED, OrderStatus.CANCELLED}
+
+
+class OrderError(ValueError):
+    """A rule of ordering was broken; the message is for the user (German)."""
+
+
+@dataclass
+class LineDraft:
+    item: CatalogueItem | None  # None for the welcome folder
+    language: Language
+    quantity: int
+
+    @property
+    def name(self) -> str:
+        return self.item.name if self.item else "Abgefüllte Erstinformationsmappe"
+
+
+@dataclass
+class OrderDraft:
+    kind: OrderKind
+    contact_name: str
+    contact_email: str
+    contact_phone: str
+    delivery_recipient: str
+    delivery_street: str
+    delivery_zip: str
+    delivery_town: str
+    desired_date: date | None
+    remarks: str
+    lines: list[LineDraft] = field(default_factory=list)
+
+
+def can_order(municipality: Municipality, today: date | None = None) -> bool:
+    return municipality.is_valid_on(today or local_time(utcnow()).date())
+
+
+def place_order(
+    municipality: Municipality, orderer: User, draft: OrderDraft, submission_key: str
+) -> Order:
+    """Record the order with its lines and its two mails in one transaction.
+
+    The same submission_key always gives the same order: a double click, a resent form or a
+    reload creates it once.
+    """
+    existing = find_submitted(submission_key, orderer)
+    if existing is not None:
+        return existing
+    if not can_order(municipality):
+        raise OrderError(f"{municipality.name} nimmt seit der Fusion keine Bestellungen mehr an.")
+    if not draft.lines:
+        raise OrderError("Bitte geben Sie mindestens eine Menge ein.")
+    now = utcnow()
+    order = Order(
+        number=next_number("B", local_time(now).year),
+        kind=draft.kind,
+        status=OrderStatus.RECEIVED,
+        municipality=municipality,
+        ordered_by=orderer,
+        submission_key=submission_key,
+        contact_name=draft.contact_name.strip(),
+        contact_email=draft.contact_email.strip(),
+        contact_phone=draft.contact_phone.strip(),
+        delivery_recipient=draft.delivery_recipient.strip(),
+        delivery_street=draft.delivery_street.strip(),
+        delivery_zip=draft.delivery_zip.strip(),
+        delivery_town=draft.delivery_town.strip(),
+        desired_date=draft.desired_date,
+        remarks=draft.remarks.strip(),
+        created_at=now,
+        lines=[
+            OrderLine(
+                item=line.item, item_name=line.name, language=line.language, quantity=line.quantity
+            )
+            for line in draft.lines
+        ],
+        events=[OrderEvent(actor=orderer, status=OrderStatus.RECEIVED, at=now)],
+    )
+    db.session.add(order)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The same form was submitted twice at the same moment; the other request won.
+        db.session.rollback()
+        existing = find_submitted(submission_key, orderer)
+        if existing is None:
+            raise
+        return existing
+    emails.compose_order_confirmation(order)
+    emails.compose_order_for_canton(order, order_csv(order))
+    audit.record("order.create", actor=orderer, obj=order, number=order.number)
+    db.session.commit()
+    return order
+
+
+def find_submitted(submission_key: str, orderer: User) -> Order | None:
+    return db.session.scalar(
+        select(Order).where(
+            Order.submission_key == submission_key, Order.ordered_by_id == orderer.id
+        )
+    )
+
+
+def allowed_transitions(order: Order) -> list[OrderStatus]:
+    return [status for status in OrderStatus if status in TRANSITIONS[order.status]]
+
+
+def change_status(order: Order, new_status: OrderStatus, actor: User, note: str = "") -> None:
+    """Move the order along its workflow; shipping and cancelling e-mail the orderer."""
+    if new_status not in TRANSITIONS[order.status]:
+        raise OrderError(
+            f"Eine Bestellung im Status «{order.status.label}» kann nicht auf "
+            f"«{new_status.label}» gesetzt werden."
+        )
+    note = note.strip()
+    if new_status is OrderStatus.CANCELLED:
+        if not note:
+            raise OrderError("Bitte geben Sie einen Grund für die Stornierung an.")
+        order.cancel_reason = note
+    order.status = new_status
+    order.events.append(OrderEvent(actor=actor, status=new_status, note=note))
+    if new_status in NOTIFY_ORDERER:
+        emails.compose_order_status(order, new_status, note)
+    audit.record(
+        "order.status", actor=actor, obj=order, number=order.number, status=new_status.value
+    )
+    db.session.commit()
+
+
+def cancel_by_municipality(order: Order, actor: User, reason: str) -> None:
+    """Gemeinde staff may cancel as long as the canton has not started on the order."""
+    if order.status is not OrderStatus.RECEIVED:
+        raise OrderError(
+            "Diese Bestellung ist bereits in Bearbeitung und kann nicht mehr "
+            "storniert werden. Bitte wenden Sie sich an die Koordinationsstelle."
+        )
+    change_status(order, OrderStatus.CANCELLED, actor, reason or "durch die Gemeinde storniert")
+
+
+# --- reading and exporting ------------------------------------------------------------------
+
+
+@dataclass
+class OrderFilter:
+    status: OrderStatus | None = None
+    kind: OrderKind | None = None
+    bfs_nr: int | None = None
+    bezirk: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    number: str | None = None
+
+
+def filtered_orders(order_filter: OrderFilter) -> Select:
+    """The canton's inbox and exports: orders matching the filter, newest first."""
+    statement = select(Order).order_by(Order.created_at.desc(), Order.id.desc())
+    if order_filter.status:
+        statement = statement.where(Order.status == order_filter.status)
+    if order_filter.kind:
+        statement = statement.where(Order.kind == order_filter.kind)
+    if order_filter.bfs_nr or order_filter.bezirk:
+        municipalities = select(Municipality.id)
+        if order_filter.bfs_nr:
+            municipalities = municipalities.where(Municipality.bfs_nr == order_filter.bfs_nr)
+        if order_filter.bezirk:
+            municipalities = municipalities.where(Municipality.bezirk == order_filter.bezirk)
+        statement = statement.where(Order.municipality_id.in_(municipalities))
+    if order_filter.date_from:
+        statement = statement.where(Order.created_at >= zurich_midnight(order_filter.date_from))
+    if order_filter.date_to:
+        statement = statement.where(
+            Order.created_at < zurich_midnight(order_filter.date_to + timedelta(days=1))
+        )
+    if order_filter.number:
+        statement = statement.where(Order.number.ilike(f"%{order_filter.number}%"))
+    return statement
+
+
+EXPORT_COLUMNS = [
+    "Bestellnummer",
+    "Datum",
+    "Status",
+    "Art",
+    "Gemeinde",
+    "BFS-Nr.",
+    "Bezirk",
+    "Kontakt",
+    "E-Mail",
+    "Telefon",
+    "Empfänger",
+    "Strasse",
+    "PLZ",
+    "Ort",
+    "Liefertermin",
+    "Artikel",
+    "Sprache",
+    "Menge",
+    "Bemerkungen",
+]
+
+
+def line_rows(orders: Iterator[Order]) -> Iterator[list]:
+    """One row per order line, in EXPORT_COLUMNS order."""
+    for order in orders:
+        municipality = order.municipality
+        for line in order.lines:
+            yield [
+                order.number,
+                format_datetime(order.created_at),
+                order.status.label,
+                order.kind.label,
+                municipality.name,
+                municipality.bfs_nr,
+                municipality.bezirk,
+                order.contact_name,
+                order.contact_email,
+                order.contact_phone,
+                order.delivery_recipient,
+                order.delivery_street,
+                order.delivery_zip,
+                order.delivery_town,
+                format_date(order.desired_date),
+                line.item_name,
+                line.language.name,
+                line.quantity,
+                order.remarks,
+            ]
+
+
+def with_details(statement: Select) -> Select:
+    """Load what a list or an export shows in a constant number of queries."""
+    return statement.options(
+        selectinload(Order.municipality),
+        selectinload(Order.ordered_by),
+        selectinload(Order.lines).selectinload(OrderLine.language),
+    )
+
+
+def order_csv(order: Order) -> bytes:
+    """The order as a CSV that Excel opens with umlauts intact (UTF-8 with BOM, semicolons)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(EXPORT_COLUMNS)
+    writer.writerows(line_rows(iter([order])))
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def zurich_midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=ZURICH)

@@ -1,0 +1,200 @@
+"""Gemeinde staff order welcome folders and materials, follow and cancel their orders."""
+
+import uuid
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from orders.extensions import db
+from orders.forms.bestellungen import (
+    OrderForm,
+    folder_form_class,
+    material_form_class,
+    quantity_field_name,
+)
+from orders.models import Municipality, Order, OrderKind, OrderLine, User
+from orders.services import bestellungen, catalogue
+from orders.services.access import municipality_or_404, visible_municipality_ids
+
+bp = Blueprint("bestellungen", __name__)
+
+PAGE_SIZE = 20
+FOLDER_MAXIMUM = 500
+
+
+def order_or_404(user: User, number: str) -> Order:
+    """The order with this number if it belongs to a municipality the user may see."""
+    order = db.session.scalar(
+        select(Order)
+        .where(Order.number == number, Order.municipality_id.in_(visible_municipality_ids(user)))
+        .options(
+            selectinload(Order.lines).selectinload(OrderLine.language), selectinload(Order.events)
+        )
+    )
+    if order is None:
+        abort(404)
+    return order
+
+
+@bp.get("/gemeinde/<int:bfs_nr>/bestellungen")
+@login_required
+def index(bfs_nr: int):
+    municipality = municipality_or_404(current_user, bfs_nr)
+    statement = bestellungen.with_details(
+        select(Order)
+        .where(Order.municipality_id == municipality.id)
+        .order_by(Order.created_at.desc(), Order.id.desc())
+    )
+    page = db.paginate(statement, per_page=PAGE_SIZE, error_out=False)
+    return render_template(
+        "bestellungen/index.html",
+        municipality=municipality,
+        page=page,
+        can_order=bestellungen.can_order(municipality),
+    )
+
+
+def _form_class(kind: OrderKind, municipality: Municipality) -> type[OrderForm]:
+    folder_languages = catalogue.welcome_folder_languages()
+    if kind is OrderKind.WELCOME_FOLDER:
+        return folder_form_class(folder_languages, FOLDER_MAXIMUM)
+    return material_form_class(
+        catalogue.orderable_items(municipality), folder_languages, FOLDER_MAXIMUM
+    )
+
+
+def _prefill(municipality: Municipality, template: Order | None) -> dict:
+    """A new order starts from the municipality's address and the user's contact data, or
+    from an earlier order ("order again")."""
+    if template is not None:
+        data = {
+            name: getattr(template, name)
+            for name in (
+                "delivery_recipient",
+                "delivery_street",
+                "delivery_zip",
+                "delivery_town",
+                "contact_name",
+                "contact_email",
+                "contact_phone",
+                "remarks",
+            )
+        }
+        for line in template.lines:
+            data[quantity_field_name(line.item, line.language)] = line.quantity
+        return data
+    town = municipality.town.split(" ", 1)
+    has_town = len(town) == 2 and town[0].isdigit()
+    return {
+        "delivery_recipient": f"Gemeinde {municipality.name}",
+        "delivery_street": municipality.address,
+        "delivery_zip": town[0] if has_town else municipality.plz,
+        "delivery_town": town[1] if has_town else municipality.name,
+        "contact_name": current_user.name,
+        "contact_email": current_user.email,
+        "contact_phone": current_user.phone,
+    }
+
+
+@bp.route("/gemeinde/<int:bfs_nr>/bestellungen/neu/<kind>", methods=["GET", "POST"])
+@login_required
+def new(bfs_nr: int, kind: str):
+    municipality = municipality_or_404(current_user, bfs_nr)
+    try:
+        order_kind = OrderKind(kind)
+    except ValueError:
+        abort(404)
+    if not bestellungen.can_order(municipality):
+        flash(f"{municipality.name} nimmt keine neuen Bestellungen mehr an.", "error")
+        return redirect(url_for("bestellungen.index", bfs_nr=bfs_nr))
+    form_class = _form_class(order_kind, municipality)
+    context = {"municipality": municipality, "kind": order_kind}
+
+    if request.method == "GET":
+        template = None
+        if request.args.get("vorlage"):
+            template = order_or_404(current_user, request.args["vorlage"])
+        form = form_class(
+            data={**_prefill(municipality, template), "submission_key": uuid.uuid4().hex}
+        )
+        return render_template("bestellungen/form.html", form=form, **context)
+
+    form = form_class()
+    if not form.submission_key.data:
+        form.submission_key.data = uuid.uuid4().hex
+    action = request.form.get("action", "check")
+    if action == "edit":
+        return render_template("bestellungen/form.html", form=form, **context)
+    if not form.validate():
+        return render_template("bestellungen/form.html", form=form, **context)
+    if action == "check":
+        return render_template("bestellungen/check.html", form=form, **context)
+
+    draft = _draft(form, order_kind)
+    try:
+        order = bestellungen.place_order(
+            municipality, current_user, draft, form.submission_key.data
+        )
+    except bestellungen.OrderError as error:
+        form.form_errors.append(str(error))
+        return render_template("bestellungen/form.html", form=form, **context)
+    return redirect(url_for("bestellungen.confirmation", number=order.number), code=303)
+
+
+def _draft(form: OrderForm, kind: OrderKind) -> bestellungen.OrderDraft:
+    return bestellungen.OrderDraft(
+        kind=kind,
+        contact_name=form.contact_name.data,
+        contact_email=form.contact_email.data,
+        contact_phone=form.contact_phone.data or "",
+        delivery_recipient=form.delivery_recipient.data,
+        delivery_street=form.delivery_street.data,
+        delivery_zip=form.delivery_zip.data,
+        delivery_town=form.delivery_town.data,
+        desired_date=form.desired_date.data,
+        remarks=form.remarks.data or "",
+        lines=[
+            bestellungen.LineDraft(item=item, language=language, quantity=quantity)
+            for item, language, quantity in form.quantities()
+        ],
+    )
+
+
+@bp.get("/bestellungen/<number>/bestaetigung")
+@login_required
+def confirmation(number: str):
+    return render_template(
+        "bestellungen/confirmation.html", order=order_or_404(current_user, number)
+    )
+
+
+@bp.get("/bestellungen/<number>")
+@login_required
+def show(number: str):
+    order = order_or_404(current_user, number)
+    return render_template("bestellungen/show.html", order=order)
+
+
+@bp.post("/bestellungen/<number>/stornieren")
+@login_required
+def cancel(number: str):
+    order = order_or_404(current_user, number)
+    try:
+        bestellungen.cancel_by_municipality(
+            order, current_user, request.form.get("reason", "")[:1000]
+        )
+    except bestellungen.OrderError as error:
+        flash(str(error), "error")
+    else:
+        flash(f"Die Bestellung {order.number} ist storniert.", "success")
+    return redirect(url_for("bestellungen.show", number=order.number))
+
+
+@bp.get("/bestellungen/<number>/lieferschein")
+@login_required
+def delivery_note(number: str):
+    return render_template(
+        "bestellungen/delivery_note.html", order=order_or_404(current_user, number)
+    )

@@ -1,0 +1,168 @@
+"""Back office: the order inbox, status workflow, exports and the catalogue."""
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice
+
+from orders.extensions import db
+from orders.forms.kanton_bestellungen import CatalogueItemForm, StatusForm
+from orders.models import (
+    CatalogueItem,
+    Municipality,
+    Order,
+    OrderKind,
+    OrderLine,
+    OrderStatus,
+)
+from orders.services import bestellungen, catalogue, exports
+from orders.services.gemeinden import sorted_by_name
+from orders.views.kanton import kanton_required
+from orders.views.kanton.gemeinden import bezirke
+
+bp = Blueprint("kanton_bestellungen", __name__, url_prefix="/kanton")
+
+PAGE_SIZE = 50
+
+
+def _date_arg(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def filters_from_request() -> bestellungen.OrderFilter:
+    status = request.args.get("status", "")
+    kind = request.args.get("art", "")
+    municipality = request.args.get("gemeinde", "")
+    return bestellungen.OrderFilter(
+        status=OrderStatus(status) if status in {s.value for s in OrderStatus} else None,
+        kind=OrderKind(kind) if kind in {k.value for k in OrderKind} else None,
+        bfs_nr=int(municipality) if municipality.isdigit() else None,
+        bezirk=request.args.get("bezirk", "") or None,
+        date_from=_date_arg("von"),
+        date_to=_date_arg("bis"),
+        number=request.args.get("nummer", "").strip() or None,
+    )
+
+
+@bp.get("/bestellungen")
+@kanton_required
+def index():
+    order_filter = filters_from_request()
+    statement = bestellungen.with_details(bestellungen.filtered_orders(order_filter))
+    page = db.paginate(statement, per_page=PAGE_SIZE, error_out=False, count=True)
+    return render_template(
+        "kanton/bestellungen/index.html",
+        page=page,
+        statuses=list(OrderStatus),
+        kinds=list(OrderKind),
+        municipalities=sorted_by_name(db.session.scalars(select(Municipality))),
+        bezirke=bezirke(),
+        args=request.args,
+    )
+
+
+def _order_or_404(number: str) -> Order:
+    order = db.session.scalar(
+        select(Order)
+        .where(Order.number == number)
+        .options(
+            selectinload(Order.lines).selectinload(OrderLine.language),
+            selectinload(Order.events),
+        )
+    )
+    if order is None:
+        abort(404)
+    return order
+
+
+@bp.route("/bestellungen/<number>", methods=["GET", "POST"])
+@kanton_required
+def show(number: str):
+    order = _order_or_404(number)
+    form = StatusForm()
+    form.status.choices = [
+        SelectChoice(s.value, s.label) for s in bestellungen.allowed_transitions(order)
+    ]
+    if form.validate_on_submit():
+        try:
+            bestellungen.change_status(
+                order, OrderStatus(form.status.data), current_user, form.note.data or ""
+            )
+        except bestellungen.OrderError as error:
+            db.session.rollback()
+            form.note.errors.append(str(error))
+        else:
+            flash(f"Bestellung {order.number}: Status «{order.status.label}».", "success")
+            return redirect(url_for("kanton_bestellungen.show", number=order.number))
+    return render_template("kanton/bestellungen/show.html", order=order, form=form)
+
+
+@bp.get("/bestellungen/export.<fmt>")
+@kanton_required
+def export(fmt: str):
+    statement = bestellungen.filtered_orders(filters_from_request())
+    if fmt == "csv":
+        return exports.csv_response(statement, "bestellungen.csv")
+    if fmt == "xlsx":
+        return exports.xlsx_response(statement, "bestellungen.xlsx")
+    abort(404)
+
+
+# --- catalogue -------------------------------------------------------------------------------
+
+
+@bp.get("/katalog")
+@kanton_required
+def catalogue_index():
+    items = db.session.scalars(
+        select(CatalogueItem)
+        .options(selectinload(CatalogueItem.languages), selectinload(CatalogueItem.municipality))
+        .order_by(CatalogueItem.active.desc(), CatalogueItem.sort_order, CatalogueItem.name)
+    )
+    return render_template("kanton/bestellungen/catalogue.html", items=list(items))
+
+
+@bp.route("/katalog/neu", methods=["GET", "POST"], defaults={"item_id": None})
+@bp.route("/katalog/<int:item_id>", methods=["GET", "POST"])
+@kanton_required
+def catalogue_edit(item_id: int | None):
+    item = db.session.get(CatalogueItem, item_id) if item_id else None
+    if item_id and item is None:
+        abort(404)
+    languages = catalogue.all_languages()
+    municipalities = sorted_by_name(
+        db.session.scalars(select(Municipality).where(Municipality.valid_until.is_(None)))
+    )
+    form = CatalogueItemForm(obj=item)
+    form.languages.choices = [SelectChoice(language.code, language.name) for language in languages]
+    form.municipality.choices = [SelectChoice("", "– alle Gemeinden –")] + [
+        SelectChoice(m.id, m.name) for m in municipalities
+    ]
+    if request.method == "GET":
+        form.languages.data = [language.code for language in item.languages] if item else ["de"]
+        form.municipality.data = item.municipality_id if item else None
+        if item is None:
+            form.active.data = True
+    if form.validate_on_submit():
+        by_code = {language.code: language for language in languages}
+        data = catalogue.ItemData(
+            name=form.name.data,
+            category=form.category.data or "",
+            description=form.description.data or "",
+            max_quantity=form.max_quantity.data,
+            active=form.active.data,
+            languages=[by_code[code] for code in form.languages.data],
+            municipality=db.session.get(Municipality, form.municipality.data)
+            if form.municipality.data
+            else None,
+        )
+        saved = catalogue.save_item(item, data, current_user)
+        flash(f"«{saved.name}» ist gespeichert.", "success")
+        return redirect(url_for("kanton_bestellungen.catalogue_index"))
+    return render_template("kanton/bestellungen/catalogue_edit.html", form=form, item=item)

@@ -1,0 +1,274 @@
+"""Ordering welcome folders and materials: the form, the check page, one order per submission,
+the mails, the municipality's history, cancelling."""
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from orders.extensions import db
+from orders.models import CatalogueItem, MailStatus, Order, OrderStatus, OutboxMail
+from orders.services import outbox
+from tests.conftest import log_in, make_user, municipality, post_form, text_body
+
+FORM = "/gemeinde/2581/bestellungen/neu/material"
+
+
+def item_id(name: str) -> int:
+    return db.session.scalar(select(CatalogueItem.id).where(CatalogueItem.name == name))
+
+
+def order_data(**overrides) -> dict:
+    data = {
+        "delivery_recipient": "Stadt Olten, Einwohnerdienste",
+        "delivery_street": "Dornacherstrasse 1",
+        "delivery_zip": "4600",
+        "delivery_town": "Olten",
+        "contact_name": "Clara Clerk",
+        "contact_email": "clerk@olten.ch",
+        "contact_phone": "062 206 11 11",
+        "desired_date": "",
+        "remarks": "Bitte an den Schalter liefern.",
+        "qty__mappe__de": "20",
+        "qty__mappe__fr": "5",
+        f"qty__{item_id('Willkommensbrief')}__en": "30",
+        f"qty__{item_id('Merkblatt Deutschkurse')}__uk": "12",
+    }
+    data.update(overrides)
+    return data
+
+
+def submit(client, key: str = "key-1", url: str = FORM, **overrides):
+    return post_form(
+        client,
+        url,
+        {**order_data(**overrides), "submission_key": key, "action": "submit"},
+        form_url=url,
+    )
+
+
+def orders_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Order))
+
+
+@pytest.fixture
+def clerk(client, olten_user):
+    log_in(client, "clerk@olten.ch")
+    return client
+
+
+def test_form_is_prefilled_from_municipality_and_account(clerk, olten_user):
+    page = clerk.get(FORM).get_data(as_text=True)
+    assert 'value="Gemeinde Olten"' in page
+    assert 'value="4600"' in page
+    assert f'value="{olten_user.name}"' in page and 'value="clerk@olten.ch"' in page
+    assert "Abgefüllte Erstinformationsmappe" in page and "Willkommensbrief" in page
+    assert re.search(r'name="submission_key" type="hidden" value="[0-9a-f]{32}"', page)
+
+
+def test_check_page_then_submit_gives_a_number_and_mails(mail_app, smtp_server):
+    make_user("clerk@olten.ch", 2581, name="Clara Clerk")
+    client = mail_app.test_client()
+    log_in(client, "clerk@olten.ch")
+    check = post_form(client, FORM, {**order_data(), "action": "check"})
+    page = check.get_data(as_text=True)
+    assert "Bitte prüfen Sie Ihre Bestellung" in page
+    assert "Willkommensbrief" in page and "Ukrainisch" in page
+    assert orders_count() == 0
+
+    # "Ändern" brings back the form with everything typed.
+    edit = post_form(client, FORM, {**order_data(), "action": "edit"}, form_url=FORM)
+    assert 'value="Bitte an den Schalter liefern."' in edit.get_data(
+        as_text=True
+    ) or "Bitte an den Schalter liefern." in edit.get_data(as_text=True)
+    assert 'name="qty__mappe__fr" type="number" value="5"' in edit.get_data(as_text=True)
+
+    response = submit(client)
+    assert response.status_code == 303
+    year = date.today().year
+    assert response.headers["Location"] == f"/bestellungen/B-{year}-00001/bestaetigung"
+    confirmation = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"B-{year}-00001" in confirmation and "Bestellung eingegangen" in confirmation
+
+    order = db.session.scalar(select(Order))
+    assert [(line.item_name, line.language_code, line.quantity) for line in order.lines] == [
+        ("Abgefüllte Erstinformationsmappe", "de", 20),
+        ("Abgefüllte Erstinformationsmappe", "fr", 5),
+        ("Willkommensbrief", "en", 30),
+        ("Merkblatt Deutschkurse", "uk", 12),
+    ]
+    assert outbox.deliver_due().sent == 2
+    [confirmation_mail] = smtp_server.to("clerk@olten.ch")
+    assert confirmation_mail["Subject"] == f"Bestellung B-{year}-00001 eingegangen"
+    [canton_mail] = smtp_server.to(mail_app.config["ORDER_MAIL_TO"])
+    assert f"B-{year}-00001" in canton_mail["Subject"] and "Olten" in canton_mail["Subject"]
+    assert canton_mail["Reply-To"] == "clerk@olten.ch"
+    body = text_body(canton_mail)
+    for expected in (
+        "Dornacherstrasse 1",
+        "4600 Olten",
+        "Clara Clerk",
+        "062 206 11 11",
+        "30 × Willkommensbrief (Englisch)",
+        "12 × Merkblatt Deutschkurse (Ukrainisch)",
+        "20 × Abgefüllte Erstinformationsmappe (Deutsch)",
+        "Bitte an den Schalter liefern.",
+    ):
+        assert expected in body, expected
+    [attachment] = list(canton_mail.iter_attachments())
+    assert attachment.get_filename() == f"B-{year}-00001.csv"
+    csv_text = attachment.get_payload(decode=True).decode("utf-8")
+    assert csv_text.startswith("\ufeffBestellnummer;Datum;Status")
+    assert "Abgefüllte Erstinformationsmappe;Französisch;5" in csv_text
+
+
+def test_numbers_count_up(clerk):
+    submit(clerk, "key-1")
+    submit(clerk, "key-2")
+    numbers = list(db.session.scalars(select(Order.number).order_by(Order.id)))
+    year = date.today().year
+    assert numbers == [f"B-{year}-00001", f"B-{year}-00002"]
+
+
+def test_double_submission_makes_one_order(clerk):
+    first = submit(clerk, "same-key")
+    second = submit(clerk, "same-key")
+    assert orders_count() == 1
+    assert first.headers["Location"] == second.headers["Location"]
+    assert db.session.scalar(select(func.count()).select_from(OutboxMail)) == 2
+
+
+def test_mail_server_down_at_submit_loses_nothing(mail_app, smtp_server):
+    make_user("clerk@olten.ch", 2581)
+    client = mail_app.test_client()
+    log_in(client, "clerk@olten.ch")
+    smtp_server.stop()
+    assert submit(client).status_code == 303
+    assert orders_count() == 1
+    assert outbox.deliver_due().retrying == 2
+    smtp_server.start()
+    from orders.models.types import utcnow
+
+    assert outbox.deliver_due(now=utcnow() + timedelta(minutes=5)).sent == 2
+    assert len(smtp_server.messages) == 2
+
+
+@pytest.mark.parametrize(
+    "overrides, field, message",
+    [
+        (
+            {"qty__mappe__de": "", "qty__mappe__fr": "", "__items__": ""},
+            None,
+            "Bitte geben Sie bei mindestens einer Position eine Menge ein.",
+        ),
+        ({"qty__mappe__de": "501"}, "qty__mappe__de", "Höchstens 500 Stück pro Bestellung."),
+        ({"qty__mappe__de": "-3"}, "qty__mappe__de", "Die Menge darf nicht negativ sein."),
+        ({"qty__mappe__de": "zehn"}, "qty__mappe__de", "Bitte geben Sie eine ganze Zahl ein"),
+        ({"desired_date": "2020-01-01"}, "desired_date", "liegt in der Vergangenheit"),
+        ({"desired_date": "31.02.2030"}, "desired_date", "Bitte geben Sie ein gültiges Datum ein"),
+        ({"delivery_street": ""}, "delivery_street", "Bitte geben Sie Strasse und Hausnummer an."),
+        ({"delivery_zip": "46"}, "delivery_zip", "Die Postleitzahl hat vier Ziffern"),
+        ({"delivery_town": ""}, "delivery_town", "Bitte geben Sie den Ort an."),
+        ({"contact_email": "clerk"}, "contact_email", "gültige E-Mail-Adresse"),
+    ],
+)
+def test_bad_input_gets_a_message_beside_the_field_and_keeps_the_rest(
+    clerk, overrides, field, message
+):
+    if "__items__" in overrides:
+        overrides = {key: "" for key in order_data() if key.startswith("qty__")}
+    response = submit(clerk, **overrides)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert message in page
+    if field:
+        assert f'id="{field}-error"' in page
+    assert "Bitte an den Schalter liefern." in page  # the rest survives
+    for name, value in overrides.items():
+        if value:
+            assert f'value="{value}"' in page, name  # what was typed survives
+    assert orders_count() == 0
+
+
+def test_over_the_items_maximum(clerk):
+    letter = item_id("Willkommensbrief")
+    page = submit(clerk, **{f"qty__{letter}__en": "201"}).get_data(as_text=True)
+    assert "Höchstens 200 Stück pro Bestellung." in page
+    assert orders_count() == 0
+
+
+def test_welcome_folder_form_has_the_four_languages(clerk):
+    page = clerk.get("/gemeinde/2581/bestellungen/neu/mappen").get_data(as_text=True)
+    names = re.findall(r'name="(qty__[^"]+)"', page)
+    assert names == ["qty__mappe__de", "qty__mappe__fr", "qty__mappe__it", "qty__mappe__en"]
+    url = "/gemeinde/2581/bestellungen/neu/mappen"
+    response = post_form(clerk, url, {**order_data(), "submission_key": "k", "action": "submit"})
+    assert response.status_code == 303
+    assert db.session.scalar(select(Order)).kind.value == "mappen"
+
+
+def test_history_newest_first_with_detail_and_order_again(clerk):
+    submit(clerk, "k1", remarks="erste")
+    submit(clerk, "k2", remarks="zweite", qty__mappe__de="7")
+    page = clerk.get("/gemeinde/2581/bestellungen").get_data(as_text=True)
+    numbers = re.findall(r">(B-\d{4}-\d{5})<", page)
+    assert numbers == sorted(numbers, reverse=True) and len(numbers) == 2
+    detail = clerk.get(f"/bestellungen/{numbers[0]}").get_data(as_text=True)
+    assert "zweite" in detail and "Nochmals bestellen" in detail
+    again = clerk.get(f"{FORM}?vorlage={numbers[0]}").get_data(as_text=True)
+    assert 'name="qty__mappe__de" type="number" value="7"' in again
+    assert "zweite" in again
+
+
+def test_municipality_cancels_while_received_only(clerk, kanton_user):
+    submit(clerk, "k1")
+    order = db.session.scalar(select(Order))
+    response = post_form(
+        clerk,
+        f"/bestellungen/{order.number}/stornieren",
+        {"reason": "doppelt bestellt"},
+        form_url=f"/bestellungen/{order.number}",
+    )
+    assert response.status_code == 302
+    assert db.session.get(Order, order.id).status is OrderStatus.CANCELLED
+    assert db.session.get(Order, order.id).cancel_reason == "doppelt bestellt"
+
+    submit(clerk, "k2")
+    second = db.session.scalar(select(Order).where(Order.submission_key == "k2"))
+    second.status = OrderStatus.IN_PROGRESS
+    db.session.commit()
+    page = post_form(
+        clerk,
+        f"/bestellungen/{second.number}/stornieren",
+        {},
+        form_url=f"/bestellungen/{second.number}",
+        follow_redirects=True,
+    )
+    assert "kann nicht mehr storniert werden" in page.get_data(as_text=True)
+    assert db.session.get(Order, second.id).status is OrderStatus.IN_PROGRESS
+
+
+def test_leitgemeinde_orders_for_a_member(client, app):
+    municipality(2516).lead = municipality(2517)
+    db.session.commit()
+    make_user("ib@derendingen.ch", 2517)
+    log_in(client, "ib@derendingen.ch")
+    url = "/gemeinde/2516/bestellungen/neu/mappen"
+    assert "Gemeinde Deitingen" in client.get(url).get_data(as_text=True)
+    response = post_form(client, url, {**order_data(), "submission_key": "k", "action": "submit"})
+    assert response.status_code == 303
+    assert db.session.scalar(select(Order)).municipality.name == "Deitingen"
+
+
+def test_merged_municipality_takes_no_new_orders(client, app):
+    make_user("clerk@halten.ch", 2520)
+    log_in(client, "clerk@halten.ch")
+    response = client.get("/gemeinde/2520/bestellungen/neu/mappen", follow_redirects=True)
+    assert "nimmt keine neuen Bestellungen mehr an" in response.get_data(as_text=True)
+
+
+def test_pending_mails_are_pending(clerk):
+    submit(clerk)
+    statuses = set(db.session.scalars(select(OutboxMail.status)))
+    assert statuses == {MailStatus.PENDING}

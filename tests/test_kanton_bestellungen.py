@@ -1,0 +1,323 @@
+"""The canton's order inbox, status workflow, exports, delivery note and catalogue; access."""
+
+import csv
+import io
+import re
+import zipfile
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, select
+
+from orders.extensions import db
+from orders.models import CatalogueItem, Order, OrderStatus
+from orders.services import outbox
+from tests.conftest import log_in, make_user, post_form, text_body
+from tests.test_bestellungen import FORM, order_data, submit
+
+
+def place_orders(app, count: int, *, bfs_nr: int = 2581, email: str | None = None) -> None:
+    email = email or f"orders{bfs_nr}@gemeinde.ch"
+    if not _user_exists(email):
+        make_user(email, bfs_nr)
+    client = app.test_client()
+    log_in(client, email)
+    url = f"/gemeinde/{bfs_nr}/bestellungen/neu/material"
+    token = re.search(
+        r'name="csrf_token"[^>]*value="([^"]+)"', client.get(url).get_data(as_text=True)
+    ).group(1)
+    for index in range(count):
+        response = client.post(
+            url,
+            data={
+                **order_data(),
+                "csrf_token": token,
+                "action": "submit",
+                "submission_key": f"{bfs_nr}-{index}",
+            },
+        )
+        assert response.status_code == 303
+
+
+def _user_exists(email: str) -> bool:
+    from orders.models import User
+
+    return db.session.scalar(select(User.id).where(User.email == email)) is not None
+
+
+@pytest.fixture
+def canton(app, kanton_user):
+    client = app.test_client()
+    log_in(client, "koordination@kanton.ch")
+    return client
+
+
+def test_canton_processes_an_order_and_the_orderer_hears_of_it(mail_app, smtp_server):
+    make_user("koordination@kanton.ch")
+    make_user("clerk@olten.ch", 2581)
+    clerk = mail_app.test_client()
+    log_in(clerk, "clerk@olten.ch")
+    submit(clerk)
+    order = db.session.scalar(select(Order))
+    canton = mail_app.test_client()
+    log_in(canton, "koordination@kanton.ch")
+    url = f"/kanton/bestellungen/{order.number}"
+
+    # Impossible: straight from eingegangen to versandt.
+    page = post_form(canton, url, {"status": "versandt", "note": ""}).get_data(as_text=True)
+    assert db.session.get(Order, order.id).status is OrderStatus.RECEIVED
+    assert "Bitte prüfen Sie Ihre Angaben" in page
+
+    assert post_form(canton, url, {"status": "in_bearbeitung"}).status_code == 302
+    assert post_form(canton, url, {"status": "versandt", "note": "Post A"}).status_code == 302
+    order = db.session.get(Order, order.id)
+    assert order.status is OrderStatus.SHIPPED
+    assert [(e.status, e.actor.email) for e in order.events] == [
+        (OrderStatus.RECEIVED, "clerk@olten.ch"),
+        (OrderStatus.IN_PROGRESS, "koordination@kanton.ch"),
+        (OrderStatus.SHIPPED, "koordination@kanton.ch"),
+    ]
+    # Nothing follows versandt.
+    assert "Status ändern" not in canton.get(url).get_data(as_text=True)
+
+    outbox.deliver_due()
+    subjects = [m["Subject"] for m in smtp_server.to("clerk@olten.ch")]
+    assert subjects == [
+        f"Bestellung {order.number} eingegangen",
+        f"Bestellung {order.number} versandt",
+    ]
+    assert "Post A" in text_body(smtp_server.to("clerk@olten.ch")[1])
+
+
+def test_cancelling_needs_a_reason_and_mails_it(mail_app, smtp_server):
+    make_user("koordination@kanton.ch")
+    make_user("clerk@olten.ch", 2581)
+    clerk = mail_app.test_client()
+    log_in(clerk, "clerk@olten.ch")
+    submit(clerk)
+    order = db.session.scalar(select(Order))
+    canton = mail_app.test_client()
+    log_in(canton, "koordination@kanton.ch")
+    url = f"/kanton/bestellungen/{order.number}"
+    page = post_form(canton, url, {"status": "storniert", "note": ""}).get_data(as_text=True)
+    assert "Bitte geben Sie einen Grund für die Stornierung an." in page
+    post_form(canton, url, {"status": "storniert", "note": "Material vergriffen"})
+    assert db.session.get(Order, order.id).status is OrderStatus.CANCELLED
+    outbox.deliver_due()
+    cancelled = smtp_server.to("clerk@olten.ch")[-1]
+    assert cancelled["Subject"] == f"Bestellung {order.number} storniert"
+    assert "Material vergriffen" in text_body(cancelled)
+
+
+def test_inbox_filters(app, canton):
+    place_orders(app, 2, bfs_nr=2581)
+    place_orders(app, 1, bfs_nr=2546)
+    grenchen = db.session.scalar(
+        select(Order).join(Order.municipality).where(Order.municipality.has(bfs_nr=2546))
+    )
+    grenchen.status = OrderStatus.IN_PROGRESS
+    db.session.commit()
+
+    def numbers(**params) -> set[str]:
+        page = canton.get("/kanton/bestellungen", query_string=params).get_data(as_text=True)
+        return set(re.findall(r">(B-\d{4}-\d{5})</a>", page))
+
+    assert len(numbers()) == 3
+    assert numbers(status="in_bearbeitung") == {grenchen.number}
+    assert numbers(gemeinde="2546") == {grenchen.number}
+    assert numbers(bezirk="Lebern") == {grenchen.number}
+    assert len(numbers(bezirk="Olten")) == 2
+    assert numbers(nummer=grenchen.number) == {grenchen.number}
+    assert len(numbers(art="material")) == 3 and numbers(art="mappen") == set()
+    today = grenchen.created_at.date().isoformat()
+    assert len(numbers(von=today, bis=today)) == 3
+    assert numbers(von="2000-01-01", bis="2000-12-31") == set()
+
+
+def test_csv_export_opens_in_excel_with_umlauts(app, canton):
+    place_orders(app, 2)
+    response = canton.get("/kanton/bestellungen/export.csv?gemeinde=2581")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/csv")
+    assert "attachment" in response.headers["Content-Disposition"]
+    text = response.get_data().decode("utf-8")
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+    assert rows[0][:3] == ["Bestellnummer", "Datum", "Status"]
+    assert len(rows) == 1 + 2 * 4  # two orders of four lines
+    assert ["Abgefüllte Erstinformationsmappe", "Französisch", "5"] == rows[2][15:18]
+    empty = canton.get("/kanton/bestellungen/export.csv?gemeinde=2546").get_data().decode()
+    assert len(list(csv.reader(io.StringIO(empty.lstrip("\ufeff")), delimiter=";"))) == 1
+
+
+def test_xlsx_export(app, canton):
+    place_orders(app, 2)
+    response = canton.get("/kanton/bestellungen/export.xlsx")
+    assert response.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(response.get_data()))
+    sheet = archive.read("xl/worksheets/sheet1.xml").decode()
+    strings = (
+        archive.read("xl/sharedStrings.xml").decode()
+        if "xl/sharedStrings.xml" in archive.namelist()
+        else sheet
+    )
+    assert "Abgefüllte Erstinformationsmappe" in strings and "Französisch" in strings
+    assert len(re.findall(r"<row ", sheet)) == 1 + 2 * 4
+
+
+@contextmanager
+def count_queries():
+    statements = []
+
+    def before(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/kanton/bestellungen",
+        "/kanton/bestellungen?status=eingegangen&bezirk=Olten",
+        "/kanton/bestellungen/export.csv",
+        "/kanton/bestellungen/export.xlsx",
+        "/gemeinde/2581/bestellungen",
+    ],
+)
+def test_queries_do_not_grow_with_the_number_of_orders(app, kanton_user, url):
+    canton = app.test_client()
+    log_in(canton, "koordination@kanton.ch")
+    place_orders(app, 3, email="clerk@olten.ch")
+    with count_queries() as few:
+        canton.get(url)
+    place_orders(app, 15, email="clerk@olten.ch")
+    with count_queries() as many:
+        response = canton.get(url)
+    assert response.status_code == 200
+    assert len(many) == len(few), "\n".join(many)
+
+
+def test_delivery_note_has_the_address_in_the_window(app, canton):
+    place_orders(app, 1)
+    order = db.session.scalar(select(Order))
+    page = canton.get(f"/bestellungen/{order.number}/lieferschein").get_data(as_text=True)
+    assert f"Lieferschein {order.number}" in page
+    address = re.search(r'<address class="recipient">(.*?)</address>', page, re.S).group(1)
+    assert "Stadt Olten, Einwohnerdienste" in address and "4600 Olten" in address
+    assert "Willkommensbrief" in page
+
+
+def test_catalogue_add_and_deactivate(app, canton, olten_user):
+    response = post_form(
+        canton,
+        "/kanton/katalog/neu",
+        {
+            "name": "Flyer Elterncafé",
+            "category": "Flyer",
+            "description": "",
+            "max_quantity": "40",
+            "languages": ["de", "ti"],
+            "municipality": "",
+            "active": "y",
+        },
+    )
+    assert response.status_code == 302
+    flyer = db.session.scalar(select(CatalogueItem).where(CatalogueItem.name == "Flyer Elterncafé"))
+    assert [language.code for language in flyer.languages] == ["de", "ti"]
+
+    clerk = app.test_client()
+    log_in(clerk, "clerk@olten.ch")
+    assert f'name="qty__{flyer.id}__ti"' in clerk.get(FORM).get_data(as_text=True)
+    submit(clerk, **{f"qty__{flyer.id}__ti": "10"})
+    order = db.session.scalar(select(Order))
+
+    post_form(
+        canton,
+        f"/kanton/katalog/{flyer.id}",
+        {
+            "name": "Flyer Elterncafé",
+            "category": "Flyer",
+            "description": "",
+            "max_quantity": "40",
+            "languages": ["de", "ti"],
+            "municipality": "",
+        },
+    )
+    assert not db.session.get(CatalogueItem, flyer.id).active
+    assert "Flyer Elterncafé" not in clerk.get(FORM).get_data(as_text=True)
+    assert "Flyer Elterncafé" in clerk.get(f"/bestellungen/{order.number}").get_data(as_text=True)
+
+
+def test_catalogue_form_messages(canton):
+    page = post_form(
+        canton,
+        "/kanton/katalog/neu",
+        {
+            "name": "",
+            "max_quantity": "viele",
+            "municipality": "",
+        },
+    ).get_data(as_text=True)
+    assert "Bitte geben Sie eine Bezeichnung ein." in page
+    assert "Bitte geben Sie eine ganze Zahl ein" in page and 'value="viele"' in page
+    assert "Bitte wählen Sie mindestens eine Sprache." in page
+
+
+def test_municipality_specific_supplement_only_for_that_municipality(
+    app, canton, olten_user, grenchen_user
+):
+    from tests.conftest import municipality
+
+    post_form(
+        canton,
+        "/kanton/katalog/neu",
+        {
+            "name": "Beilage Stadt Olten",
+            "category": "Beilagen",
+            "max_quantity": "100",
+            "languages": ["de"],
+            "municipality": str(municipality(2581).id),
+            "active": "y",
+        },
+    )
+    olten, grenchen = app.test_client(), app.test_client()
+    log_in(olten, "clerk@olten.ch")
+    log_in(grenchen, "clerk@grenchen.ch")
+    assert "Beilage Stadt Olten" in olten.get(FORM).get_data(as_text=True)
+    assert "Beilage Stadt Olten" not in grenchen.get(
+        "/gemeinde/2546/bestellungen/neu/material"
+    ).get_data(as_text=True)
+
+
+def test_another_municipality_gets_404_everywhere(app, olten_user, grenchen_user):
+    place_orders(app, 1, email="clerk@olten.ch")
+    order = db.session.scalar(select(Order))
+    grenchen = app.test_client()
+    log_in(grenchen, "clerk@grenchen.ch")
+    for url in (
+        f"/bestellungen/{order.number}",
+        f"/bestellungen/{order.number}/bestaetigung",
+        f"/bestellungen/{order.number}/lieferschein",
+        f"/gemeinde/2546/bestellungen/neu/material?vorlage={order.number}",
+        "/gemeinde/2581/bestellungen",
+        "/gemeinde/2581/bestellungen/neu/mappen",
+        f"/kanton/bestellungen/{order.number}",
+        "/kanton/bestellungen",
+        "/kanton/bestellungen/export.csv",
+        "/kanton/bestellungen/export.xlsx",
+        "/kanton/katalog",
+        "/kanton/katalog/neu",
+    ):
+        assert grenchen.get(url).status_code == 404, url
+    token = re.search(
+        r'name="csrf_token"[^>]*value="([^"]+)"',
+        grenchen.get("/gemeinde/2546").get_data(as_text=True),
+    ).group(1)
+    response = grenchen.post(f"/bestellungen/{order.number}/stornieren", data={"csrf_token": token})
+    assert response.status_code == 404
+    assert db.session.get(Order, order.id).status is OrderStatus.RECEIVED
