@@ -56,8 +56,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from orders.views import auth, bestellungen, dashboard, errors, health
+    from orders.views import auth, bestellungen, dashboard, dolmetschen, errors, health
     from orders.views.kanton import bestellungen as kanton_bestellungen
+    from orders.views.kanton import dolmetschen as kanton_dolmetschen
     from orders.views.kanton import gemeinden, outbox, users
 
     for blueprint in (
@@ -67,6 +68,8 @@ def _register_blueprints(app: Flask) -> None:
         dashboard.bp,
         bestellungen.bp,
         kanton_bestellungen.bp,
+        dolmetschen.bp,
+        kanton_dolmetschen.bp,
         gemeinden.bp,
         users.bp,
         outbox.bp,

@@ -11,11 +11,12 @@ from werkzeug.security import generate_password_hash
 
 from orders.extensions import db
 from orders.models import Municipality, Role, User
-from orders.services import accounts, catalogue, gemeinden, outbox
+from orders.services import accounts, catalogue, dolmetschen, gemeinden, outbox
 
 seed_cli = click.Group("seed", help="Load reference data.")
 users_cli = click.Group("users", help="Manage accounts.")
 mail_cli = click.Group("mail", help="Deliver the mail outbox.")
+interpreting_cli = click.Group("dolmetschen", help="Interpreter orders.")
 
 
 @seed_cli.command("gemeinden")
@@ -124,6 +125,23 @@ def deliver(loop, interval):
         db.session.remove()
 
 
+@interpreting_cli.command("aufraeumen")
+@click.option(
+    "--tage",
+    type=int,
+    default=None,
+    help="Retention in days (default: INTERPRETER_RETENTION_DAYS, 365).",
+)
+def interpreting_retention(tage):
+    """Remove references and notes from past interpreter orders (daily cron)."""
+    days = tage if tage is not None else current_app.config["INTERPRETER_RETENTION_DAYS"]
+    report = dolmetschen.redact_old_requests(days)
+    click.echo(
+        f"{report.redacted} Bestellungen bereinigt (älter als {days} Tage)"
+        + (": " + ", ".join(report.numbers) if report.numbers else ".")
+    )
+
+
 def init_app(app: Flask) -> None:
-    for command in (seed_cli, users_cli, mail_cli, demo):
+    for command in (seed_cli, users_cli, mail_cli, interpreting_cli, demo):
         app.cli.add_command(command)

@@ -94,6 +94,11 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "MAIL_BATCH_SIZE": int(os.environ.get("MAIL_BATCH_SIZE", "100")),
         # Where new orders are sent for processing by the canton.
         "ORDER_MAIL_TO": os.environ.get("ORDER_MAIL_TO", "bestellungen@start-integration.so.ch"),
+        # HEKS Linguadukt receives interpreter orders by e-mail.
+        "HEKS_MAIL_TO": os.environ.get("HEKS_MAIL_TO", "linguadukt@heks.example.org"),
+        "INTERPRETER_LEAD_WORKING_DAYS": int(os.environ.get("INTERPRETER_LEAD_WORKING_DAYS", "2")),
+        # Free texts about the people concerned are removed after this many days.
+        "INTERPRETER_RETENTION_DAYS": int(os.environ.get("INTERPRETER_RETENTION_DAYS", "365")),
         "DEMO_ACCOUNTS_ALLOWED": env == "development",
     }
     if env == "testing":

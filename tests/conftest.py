@@ -220,6 +220,10 @@ class SmtpServer:
             await asyncio.sleep(self.delay)
         message = message_from_bytes(envelope.content, policy=policy.default)
         message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        # A long subject is folded onto the next line; mail programs unfold it without the
+        # folding space, Python's parser keeps it.
+        if message["Subject"]:
+            message.replace_header("Subject", message["Subject"].strip())
         self.messages.append(message)
         return "250 Message accepted for delivery"
 

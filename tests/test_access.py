@@ -12,7 +12,14 @@ from tests.conftest import log_in, make_user, municipality
 
 def record_urls_of(bfs_nr: int) -> list[str]:
     """Every URL that shows a record of this municipality. Extend it with every feature."""
-    return [f"/gemeinde/{bfs_nr}"]
+    return [
+        f"/gemeinde/{bfs_nr}",
+        f"/gemeinde/{bfs_nr}/bestellungen",
+        f"/gemeinde/{bfs_nr}/bestellungen/neu/mappen",
+        f"/gemeinde/{bfs_nr}/bestellungen/neu/material",
+        f"/gemeinde/{bfs_nr}/dolmetschen",
+        f"/gemeinde/{bfs_nr}/dolmetschen/neu",
+    ]
 
 
 def canton_urls(app) -> list[str]:
@@ -29,6 +36,14 @@ def canton_urls(app) -> list[str]:
         "/kanton/postausgang",
         f"/kanton/postausgang/{mail.id}",
         "/kanton/protokoll",
+        "/kanton/bestellungen",
+        "/kanton/bestellungen/export.csv",
+        "/kanton/bestellungen/export.xlsx",
+        "/kanton/katalog",
+        "/kanton/katalog/neu",
+        "/kanton/dolmetschen/",
+        "/kanton/dolmetschen/export.csv",
+        "/kanton/dolmetschen/zahlen",
     ]
 
 

@@ -106,3 +106,43 @@ def test_order_check_submit_process_and_ship(live_server, smtp_server, browser, 
     assert canton_mail["Reply-To"] == "clerk@olten.ch"
     [attachment] = list(canton_mail.iter_attachments())
     assert "Willkommensbrief;Französisch;15" in attachment.get_payload(decode=True).decode()
+
+
+def test_interpreter_order_and_cancellation(live_server, smtp_server, page, mail_app):
+    from tests.test_dolmetschen import today, working_day_after
+
+    make_user("clerk@olten.ch", 2581, name="Clara Clerk")
+    page.goto(f"{live_server}/anmelden")
+    page.get_by_label("E-Mail-Adresse").fill("clerk@olten.ch")
+    page.get_by_label("Passwort").fill(PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    page.get_by_role("link", name="Dolmetschende").first.click()
+    page.get_by_role("link", name="Dolmetschende bestellen").click()
+
+    page.get_by_label("Integrationsgespräch", exact=True).check()
+    page.get_by_label("Datum").fill(working_day_after(today(), 6).isoformat())
+    page.get_by_label("Beginn").fill("09:15")
+    page.get_by_label("Voraussichtliche Dauer").select_option(label="1 Std. 30 Min.")
+    # Video hides the on-site fields and asks how the interpreter joins.
+    page.get_by_label("Video", exact=True).check()
+    expect(page.get_by_label("Raum")).to_be_hidden()
+    page.get_by_label("So nimmt die dolmetschende Person teil").fill("Link folgt per E-Mail")
+    page.get_by_label("Sprache", exact=True).select_option(label="Dari")
+    page.get_by_label("Telefon, unter dem HEKS Sie erreicht").fill("062 206 11 12")
+    page.get_by_label("Referenz der Gemeinde").fill("Dossier 88")
+    page.get_by_role("button", name="Weiter zur Kontrolle").click()
+    expect(page.get_by_role("heading", name="Bitte prüfen Sie Ihre Bestellung")).to_be_visible()
+    expect(page.locator(".facts")).to_contain_text("Dari")
+    page.get_by_role("button", name="Bestellung absenden").click()
+    expect(page.get_by_role("heading", name="Bestellung an HEKS übermittelt")).to_be_visible()
+    number = page.locator(".reference").inner_text()
+
+    page.get_by_role("link", name="Bestellung ansehen").click()
+    page.get_by_label("Grund (geht an HEKS)").fill("Gespräch verschoben")
+    page.get_by_role("button", name="Einsatz stornieren").click()
+    expect(page.get_by_text("Der Einsatz ist storniert")).to_be_visible()
+
+    outbox.deliver_due()
+    heks = [m["Subject"] for m in smtp_server.to(mail_app.config["HEKS_MAIL_TO"])]
+    assert heks[0].startswith(f"Dolmetschbestellung {number}") and heks[0].endswith("Dari, Olten")
+    assert heks[1].startswith(f"STORNIERUNG Dolmetschbestellung {number}")

@@ -1,11 +1,13 @@
 """Compose the portal's e-mails. Each compose_*() renders a text and an HTML template and writes
 the mail to the outbox; nothing here talks to an SMTP server."""
 
+from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 
-from orders.models import Order, OrderStatus, OutboxMail, User
+from orders.emails.ics import appointment_ics
+from orders.models import InterpreterRequest, Order, OrderStatus, OutboxMail, User
 from orders.services import outbox
 
 
@@ -26,6 +28,7 @@ def _compose(
     kind: str,
     reply_to: str | None = None,
     attachments: list[tuple[str, str, bytes]] = (),
+    extra_headers: dict[str, str] | None = None,
     **context,
 ) -> OutboxMail:
     context.update(subject=subject)
@@ -37,6 +40,7 @@ def _compose(
         reply_to=reply_to,
         kind=kind,
         attachments=attachments,
+        extra_headers=extra_headers,
     )
 
 
@@ -102,3 +106,86 @@ def compose_order_status(order: Order, status: OrderStatus, note: str) -> Outbox
         note=note,
         link=portal_url("bestellungen.show", number=order.number),
     )
+
+
+def _interpreter_subject(request: InterpreterRequest, prefix: str) -> str:
+    return (
+        f"{prefix} {request.number}: {request.appointment_date:%d.%m.%Y}, "
+        f"{request.language.name}, {request.municipality.name}"
+    )
+
+
+def _mail_domain() -> str:
+    return parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1].rpartition("@")[2]
+
+
+def compose_interpreter_order(request: InterpreterRequest) -> list[OutboxMail]:
+    """The order for HEKS Linguadukt in a fixed layout, with a calendar file; replies go to
+    the orderer, who gets a copy."""
+    prefix = "DRINGEND Dolmetschbestellung" if request.urgent else "Dolmetschbestellung"
+    subject = _interpreter_subject(request, prefix)
+    ics = [
+        (
+            f"{request.number}.ics",
+            "text/calendar; charset=utf-8; method=PUBLISH",
+            appointment_ics(request, _mail_domain()),
+        )
+    ]
+    urgent = {"X-Priority": "1 (Highest)", "Importance": "high"} if request.urgent else None
+    context = {"request": request, "link": portal_url("dolmetschen.show", number=request.number)}
+    return [
+        _compose(
+            "interpreter_order",
+            to=[current_app.config["HEKS_MAIL_TO"]],
+            subject=subject,
+            kind="interpreter_order",
+            reply_to=request.orderer_email,
+            attachments=ics,
+            extra_headers=urgent,
+            copy=False,
+            **context,
+        ),
+        _compose(
+            "interpreter_order",
+            to=[request.orderer_email],
+            subject=f"Kopie: {subject}",
+            kind="interpreter_order_copy",
+            attachments=ics,
+            copy=True,
+            **context,
+        ),
+    ]
+
+
+def compose_interpreter_cancellation(request: InterpreterRequest) -> list[OutboxMail]:
+    """The cancellation quotes the original order so HEKS can match it without the portal."""
+    subject = _interpreter_subject(request, "STORNIERUNG Dolmetschbestellung")
+    ics = [
+        (
+            f"{request.number}-storno.ics",
+            "text/calendar; charset=utf-8; method=CANCEL",
+            appointment_ics(request, _mail_domain(), cancelled=True),
+        )
+    ]
+    context = {"request": request, "link": portal_url("dolmetschen.show", number=request.number)}
+    return [
+        _compose(
+            "interpreter_cancellation",
+            to=[current_app.config["HEKS_MAIL_TO"]],
+            subject=subject,
+            kind="interpreter_cancellation",
+            reply_to=request.orderer_email,
+            attachments=ics,
+            copy=False,
+            **context,
+        ),
+        _compose(
+            "interpreter_cancellation",
+            to=[request.orderer_email],
+            subject=f"Kopie: {subject}",
+            kind="interpreter_cancellation_copy",
+            attachments=ics,
+            copy=True,
+            **context,
+        ),
+    ]

@@ -3,6 +3,14 @@
 from orders.models.audit import AuditEvent
 from orders.models.catalogue import CatalogueItem, Language
 from orders.models.gemeinden import Municipality
+from orders.models.interpreting import (
+    ConversationType,
+    GenderPreference,
+    InterpreterEvent,
+    InterpreterRequest,
+    InterpreterStatus,
+    Setting,
+)
 from orders.models.orders import (
     NumberSequence,
     Order,
@@ -18,6 +26,12 @@ __all__ = [
     "AccountToken",
     "AuditEvent",
     "CatalogueItem",
+    "ConversationType",
+    "GenderPreference",
+    "InterpreterEvent",
+    "InterpreterRequest",
+    "InterpreterStatus",
+    "Setting",
     "Language",
     "NumberSequence",
     "Order",

@@ -17,6 +17,8 @@ class Language(db.Model):
     sort_order: Mapped[int] = mapped_column(default=100)
     # Languages in which the canton ships ready-filled welcome folders.
     welcome_folder: Mapped[bool] = mapped_column(default=False)
+    # Offered in the interpreter order form.
+    interpreting: Mapped[bool] = mapped_column(default=True)
 
     def __repr__(self) -> str:
         return f"<Language {self.code}>"

@@ -30,6 +30,8 @@ class OutboxMail(db.Model):
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(50), default="")
+    # Further headers, e.g. the priority of an urgent interpreter order.
+    extra_headers: Mapped[dict | None] = mapped_column(JSON)
     status: Mapped[MailStatus] = mapped_column(
         Enum(
             MailStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]

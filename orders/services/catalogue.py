@@ -42,6 +42,22 @@ LANGUAGES = [
     ("uk", "Ukrainisch"),
     ("hu", "Ungarisch"),
     ("vi", "Vietnamesisch"),
+    # Further languages HEKS Linguadukt interprets.
+    ("am", "Amharisch"),
+    ("bn", "Bengalisch"),
+    ("ka", "Georgisch"),
+    ("el", "Griechisch"),
+    ("hi", "Hindi"),
+    ("ckb", "Kurdisch (Sorani)"),
+    ("ln", "Lingala"),
+    ("om", "Oromo"),
+    ("pa", "Punjabi"),
+    ("sw", "Swahili"),
+    ("bo", "Tibetisch"),
+    ("ur", "Urdu"),
+    ("uz", "Usbekisch"),
+    ("ug", "Uigurisch"),
+    ("sgn-ch", "Gebärdensprache (DSGS)"),
 ]
 WELCOME_FOLDER_LANGUAGES = {"de", "fr", "it", "en"}
 

@@ -41,6 +41,7 @@ def enqueue(
     reply_to: str | None = None,
     kind: str = "",
     attachments: list[tuple[str, str, bytes]] = (),
+    extra_headers: dict[str, str] | None = None,
 ) -> OutboxMail:
     """Add a mail to the current transaction; the caller commits it with its change.
 
@@ -57,6 +58,8 @@ def enqueue(
         body_text=body_text,
         body_html=body_html,
         kind=kind,
+        extra_headers={name: single_line(value) for name, value in (extra_headers or {}).items()}
+        or None,
         status=MailStatus.PENDING,
         next_attempt_at=utcnow(),
         attachments=[
@@ -164,6 +167,7 @@ def to_message(outbox_mail: OutboxMail) -> Message:
         html=outbox_mail.body_html,
         sender=outbox_mail.sender,
         reply_to=outbox_mail.reply_to,
+        extra_headers=dict(outbox_mail.extra_headers or {}),
         attachments=[
             Attachment(filename=a.filename, content_type=a.content_type, data=a.data)
             for a in outbox_mail.attachments

@@ -9,3 +9,14 @@ document.addEventListener("submit", function (event) {
   if (form.dataset.sent) { event.preventDefault(); return; }
   form.dataset.sent = "1";
 });
+
+// Show the fields that belong to the chosen option: data-show-when="setting=video,telefon".
+function updateConditionalFields() {
+  document.querySelectorAll("[data-show-when]").forEach(function (block) {
+    var rule = block.dataset.showWhen.split("=");
+    var checked = document.querySelector('input[name="' + rule[0] + '"]:checked');
+    block.hidden = !checked || rule[1].split(",").indexOf(checked.value) === -1;
+  });
+}
+document.addEventListener("change", updateConditionalFields);
+document.addEventListener("DOMContentLoaded", updateConditionalFields);

@@ -106,12 +106,11 @@ def show(number: str):
 @bp.get("/bestellungen/export.<fmt>")
 @kanton_required
 def export(fmt: str):
-    statement = bestellungen.filtered_orders(filters_from_request())
-    if fmt == "csv":
-        return exports.csv_response(statement, "bestellungen.csv")
-    if fmt == "xlsx":
-        return exports.xlsx_response(statement, "bestellungen.xlsx")
-    abort(404)
+    statement = bestellungen.with_details(bestellungen.filtered_orders(filters_from_request()))
+    rows = bestellungen.line_rows(exports.stream(statement))
+    return exports.response(
+        fmt, bestellungen.EXPORT_COLUMNS, rows, "bestellungen", "Bestellungen"
+    ) or abort(404)
 
 
 # --- catalogue -------------------------------------------------------------------------------

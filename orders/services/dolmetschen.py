@@ -1,0 +1,336 @@
+"""Interpreter orders: the booking rules, the mails to HEKS Linguadukt, the workflow after
+the appointment, and the retention of personal data."""
+
+import re
+from dataclasses import dataclass, fields
+from datetime import date, datetime, time, timedelta
+
+from flask import current_app
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from orders import emails
+from orders.extensions import db
+from orders.formatting import ZURICH, local_time
+from orders.models import (
+    ConversationType,
+    GenderPreference,
+    InterpreterEvent,
+    InterpreterRequest,
+    InterpreterStatus,
+    Language,
+    Municipality,
+    Setting,
+    User,
+)
+from orders.models.types import utcnow
+from orders.services import audit
+from orders.services.calendar import working_days_between
+from orders.services.numbering import next_number
+
+MIN_DURATION, MAX_DURATION, DURATION_STEP = 30, 240, 15
+REFERENCE_MAX = 40
+# A date in a reference is most likely a birth date: not allowed in an interpreter order.
+DATE_IN_TEXT = re.compile(r"\b\d{1,2}[./-]\d{1,2}[./-](\d{2}|\d{4})\b")
+CANCEL_WARNING_HOURS = 24
+
+
+class BookingError(ValueError):
+    """A booking rule was broken; field names the form field, the message is German."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class Booking:
+    conversation_type: ConversationType
+    conversation_other: str
+    appointment_date: date
+    start_time: time
+    duration_minutes: int
+    setting: Setting
+    location_address: str
+    location_room: str
+    onsite_contact_name: str
+    onsite_contact_phone: str
+    remote_instructions: str
+    language: Language
+    dialect: str
+    country_of_origin: str
+    participants: int
+    gender_preference: GenderPreference
+    reference: str
+    preparation_notes: str
+    orderer_name: str
+    orderer_phone: str
+    orderer_email: str
+    called_heks: bool
+
+
+def appointment_start(day: date, start: time) -> datetime:
+    return datetime.combine(day, start, tzinfo=ZURICH)
+
+
+def is_short_notice(day: date, now: datetime | None = None) -> bool:
+    """Less than the lead time (2 working days) ahead: weekends and holidays do not count."""
+    today = local_time(now or utcnow()).date()
+    lead = current_app.config["INTERPRETER_LEAD_WORKING_DAYS"]
+    return working_days_between(today, day) < lead
+
+
+def check_booking(booking: Booking, now: datetime | None = None) -> list[BookingError]:
+    """Every rule the booking breaks, each tied to its field."""
+    now = now or utcnow()
+    problems = []
+    if appointment_start(booking.appointment_date, booking.start_time) <= now:
+        problems.append(BookingError("Der Termin liegt in der Vergangenheit.", "appointment_date"))
+    elif is_short_notice(booking.appointment_date, now) and not booking.called_heks:
+        problems.append(
+            BookingError(
+                "Der Termin ist weniger als zwei Arbeitstage entfernt. Bitte rufen Sie HEKS "
+                "Linguadukt zusätzlich an und bestätigen Sie das hier.",
+                "called_heks",
+            )
+        )
+    duration = booking.duration_minutes
+    if not MIN_DURATION <= duration <= MAX_DURATION or duration % DURATION_STEP:
+        problems.append(
+            BookingError(
+                "Die Dauer liegt zwischen 30 Minuten und 4 Stunden, in Schritten von 15 Minuten.",
+                "duration_minutes",
+            )
+        )
+    if (
+        booking.conversation_type is ConversationType.OTHER
+        and not booking.conversation_other.strip()
+    ):
+        problems.append(
+            BookingError(
+                "Bitte beschreiben Sie kurz, um welches Gespräch es geht.", "conversation_other"
+            )
+        )
+    if booking.setting is Setting.ON_SITE:
+        for field, message in (
+            ("location_address", "Bitte geben Sie die Adresse des Gesprächs an."),
+            ("location_room", "Bitte geben Sie den Raum an."),
+            ("onsite_contact_name", "Bitte geben Sie eine Ansprechperson vor Ort an."),
+            ("onsite_contact_phone", "Bitte geben Sie die Telefonnummer der Ansprechperson an."),
+        ):
+            if not getattr(booking, field).strip():
+                problems.append(BookingError(message, field))
+    elif not booking.remote_instructions.strip():
+        problems.append(
+            BookingError(
+                "Bitte beschreiben Sie, wie die dolmetschende Person teilnimmt (Link oder "
+                "Telefonnummer).",
+                "remote_instructions",
+            )
+        )
+    if DATE_IN_TEXT.search(booking.reference):
+        problems.append(
+            BookingError(
+                "Bitte keine Geburtsdaten oder andere Personendaten in der Referenz.", "reference"
+            )
+        )
+    return problems
+
+
+def place_request(
+    municipality: Municipality,
+    orderer: User,
+    booking: Booking,
+    submission_key: str,
+    now: datetime | None = None,
+) -> InterpreterRequest:
+    """Record the order and write the mails to HEKS and to the orderer in one transaction.
+    The same submission_key always gives the same order."""
+    existing = _find_submitted(submission_key, orderer)
+    if existing is not None:
+        return existing
+    problems = check_booking(booking, now)
+    if problems:
+        raise problems[0]
+    now = now or utcnow()
+    values = {f.name: getattr(booking, f.name) for f in fields(Booking)}
+    language = values.pop("language")
+    request = InterpreterRequest(
+        number=next_number("D", local_time(now).year),
+        municipality=municipality,
+        ordered_by=orderer,
+        submission_key=submission_key,
+        language=language,
+        urgent=is_short_notice(booking.appointment_date, now),
+        status=InterpreterStatus.SUBMITTED,
+        created_at=now,
+        events=[InterpreterEvent(actor=orderer, status=InterpreterStatus.SUBMITTED, at=now)],
+        # Free texts are stripped; enums (str subclasses) stay enums.
+        **{k: v.strip() if type(v) is str else v for k, v in values.items()},
+    )
+    db.session.add(request)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        existing = _find_submitted(submission_key, orderer)
+        if existing is None:
+            raise
+        return existing
+    emails.compose_interpreter_order(request)
+    audit.record("interpreter.create", actor=orderer, obj=request, number=request.number)
+    db.session.commit()
+    return request
+
+
+def _find_submitted(submission_key: str, orderer: User) -> InterpreterRequest | None:
+    return db.session.scalar(
+        select(InterpreterRequest).where(
+            InterpreterRequest.submission_key == submission_key,
+            InterpreterRequest.ordered_by_id == orderer.id,
+        )
+    )
+
+
+def starts_within_warning(request: InterpreterRequest, now: datetime | None = None) -> bool:
+    """Cancelling now may cost the municipality: HEKS may charge within 24 hours."""
+    start = appointment_start(request.appointment_date, request.start_time)
+    return start - (now or utcnow()) < timedelta(hours=CANCEL_WARNING_HOURS)
+
+
+def cancel(request: InterpreterRequest, actor: User, reason: str) -> None:
+    """Cancel and tell HEKS, quoting the original order."""
+    if request.status not in (InterpreterStatus.SUBMITTED, InterpreterStatus.CONFIRMED):
+        raise BookingError("Dieser Einsatz kann nicht mehr storniert werden.")
+    request.status = InterpreterStatus.CANCELLED
+    request.cancel_reason = reason.strip()
+    request.events.append(
+        InterpreterEvent(
+            actor=actor, status=InterpreterStatus.CANCELLED, note=request.cancel_reason
+        )
+    )
+    emails.compose_interpreter_cancellation(request)
+    audit.record("interpreter.cancel", actor=actor, obj=request, number=request.number)
+    db.session.commit()
+
+
+def confirm(request: InterpreterRequest, actor: User, interpreter_name: str) -> None:
+    """Record that HEKS confirmed the booking (by phone or e-mail)."""
+    if request.status is not InterpreterStatus.SUBMITTED:
+        raise BookingError("Nur übermittelte Bestellungen können bestätigt werden.")
+    request.status = InterpreterStatus.CONFIRMED
+    request.interpreter_name = interpreter_name.strip()
+    request.events.append(
+        InterpreterEvent(
+            actor=actor, status=InterpreterStatus.CONFIRMED, note=request.interpreter_name
+        )
+    )
+    audit.record("interpreter.confirm", actor=actor, obj=request, number=request.number)
+    db.session.commit()
+
+
+def record_outcome(
+    request: InterpreterRequest,
+    actor: User,
+    held: bool,
+    duration_minutes: int | None,
+    now: datetime | None = None,
+) -> None:
+    """After the appointment: did it take place, and how long. Held conversations count for
+    the interpreter lump sum in the half-year report."""
+    if request.status not in (InterpreterStatus.SUBMITTED, InterpreterStatus.CONFIRMED):
+        raise BookingError("Für diesen Einsatz ist kein Ergebnis mehr zu erfassen.")
+    if appointment_start(request.appointment_date, request.start_time) > (now or utcnow()):
+        raise BookingError("Das Ergebnis kann erst nach dem Termin erfasst werden.")
+    if held and not (duration_minutes and 0 < duration_minutes <= 600):
+        raise BookingError(
+            "Bitte geben Sie die Dauer in Minuten an (1 bis 600).", "actual_duration_minutes"
+        )
+    request.held = held
+    request.actual_duration_minutes = duration_minutes if held else None
+    request.status = InterpreterStatus.DONE
+    note = f"stattgefunden, {duration_minutes} Minuten" if held else "nicht stattgefunden"
+    request.events.append(InterpreterEvent(actor=actor, status=InterpreterStatus.DONE, note=note))
+    audit.record(
+        "interpreter.outcome",
+        actor=actor,
+        obj=request,
+        held=held,
+        minutes=request.actual_duration_minutes,
+    )
+    db.session.commit()
+
+
+# --- lists and counts ---------------------------------------------------------------------
+
+
+def held_count(municipality_id: int, start: date, end: date) -> int:
+    """Interpreter-assisted conversations recorded as held between start and end (inclusive)."""
+    return db.session.scalar(
+        select(func.count())
+        .select_from(InterpreterRequest)
+        .where(
+            InterpreterRequest.municipality_id == municipality_id,
+            InterpreterRequest.held.is_(True),
+            InterpreterRequest.appointment_date.between(start, end),
+        )
+    )
+
+
+def half_year_counts(year: int) -> Select:
+    """Held interpreter-assisted conversations per municipality in each half of the year."""
+    first_half = InterpreterRequest.appointment_date <= date(year, 6, 30)
+    return (
+        select(
+            Municipality,
+            func.count().filter(first_half).label("h1"),
+            func.count().filter(~first_half).label("h2"),
+        )
+        .join(InterpreterRequest, InterpreterRequest.municipality_id == Municipality.id)
+        .where(
+            InterpreterRequest.held.is_(True),
+            InterpreterRequest.appointment_date.between(date(year, 1, 1), date(year, 12, 31)),
+        )
+        .group_by(Municipality.id)
+        .order_by(Municipality.name)
+    )
+
+
+# --- retention ----------------------------------------------------------------------------
+
+
+@dataclass
+class RetentionReport:
+    redacted: int
+    numbers: list[str]
+
+
+def redact_old_requests(days: int, now: datetime | None = None) -> RetentionReport:
+    """Remove the free texts about the people concerned from orders whose appointment lies more
+    than `days` in the past; counts, dates, languages and states stay for reporting."""
+    cutoff = local_time(now or utcnow()).date() - timedelta(days=days)
+    due = select(InterpreterRequest.id, InterpreterRequest.number).where(
+        InterpreterRequest.appointment_date < cutoff, InterpreterRequest.redacted_at.is_(None)
+    )
+    rows = db.session.execute(due).all()
+    if rows:
+        db.session.execute(
+            update(InterpreterRequest)
+            .where(InterpreterRequest.id.in_([row.id for row in rows]))
+            .values(
+                reference="",
+                preparation_notes="",
+                country_of_origin="",
+                dialect="",
+                redacted_at=now or utcnow(),
+            )
+        )
+        audit.record(
+            "interpreter.retention",
+            actor=None,
+            redacted=len(rows),
+            numbers=[row.number for row in rows][:1000],
+            cutoff=cutoff.isoformat(),
+        )
+    db.session.commit()
+    return RetentionReport(redacted=len(rows), numbers=[row.number for row in rows])

@@ -1,0 +1,260 @@
+"""Gemeinde staff order interpreters through HEKS Linguadukt and record what happened."""
+
+import uuid
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import case, select
+from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice
+
+from orders.extensions import db
+from orders.formatting import local_time
+from orders.forms.dolmetschen import ConfirmForm, InterpreterForm, OutcomeForm
+from orders.models import (
+    ConversationType,
+    GenderPreference,
+    InterpreterRequest,
+    Language,
+    Municipality,
+    Setting,
+)
+from orders.models.types import utcnow
+from orders.services import dolmetschen
+from orders.services.access import municipality_or_404, visible_municipality_ids
+
+bp = Blueprint("dolmetschen", __name__)
+
+PAGE_SIZE = 30
+# Copied into an "order again for a follow-up conversation"; date and time are new.
+FOLLOW_UP_FIELDS = (
+    "conversation_type",
+    "conversation_other",
+    "duration_minutes",
+    "setting",
+    "location_address",
+    "location_room",
+    "onsite_contact_name",
+    "onsite_contact_phone",
+    "remote_instructions",
+    "dialect",
+    "country_of_origin",
+    "participants",
+    "gender_preference",
+    "reference",
+    "preparation_notes",
+)
+
+
+def request_or_404(number: str) -> InterpreterRequest:
+    found = db.session.scalar(
+        select(InterpreterRequest)
+        .where(
+            InterpreterRequest.number == number,
+            InterpreterRequest.municipality_id.in_(visible_municipality_ids(current_user)),
+        )
+        .options(selectinload(InterpreterRequest.events))
+    )
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/gemeinde/<int:bfs_nr>/dolmetschen")
+@login_required
+def index(bfs_nr: int):
+    municipality = municipality_or_404(current_user, bfs_nr)
+    today = local_time(utcnow()).date()
+    upcoming = InterpreterRequest.appointment_date >= today
+    statement = (
+        select(InterpreterRequest)
+        .where(InterpreterRequest.municipality_id == municipality.id)
+        .options(selectinload(InterpreterRequest.language))
+        # Upcoming first, soonest first; then the past, most recent first.
+        .order_by(
+            case((upcoming, 0), else_=1),
+            case((upcoming, InterpreterRequest.appointment_date)),
+            InterpreterRequest.appointment_date.desc(),
+            InterpreterRequest.start_time,
+        )
+    )
+    page = db.paginate(statement, per_page=PAGE_SIZE, error_out=False)
+    return render_template(
+        "dolmetschen/index.html", municipality=municipality, page=page, today=today
+    )
+
+
+def _form(municipality: Municipality, data: dict | None = None) -> InterpreterForm:
+    form = InterpreterForm(data=data) if data is not None else InterpreterForm()
+    languages = db.session.scalars(
+        select(Language).where(Language.interpreting.is_(True)).order_by(Language.name)
+    )
+    form.language.choices = [SelectChoice("", "– bitte wählen –")] + [
+        SelectChoice(language.code, language.name) for language in languages
+    ]
+    return form
+
+
+def _prefill(template: InterpreterRequest | None) -> dict:
+    data = {
+        "orderer_name": current_user.name,
+        "orderer_phone": current_user.phone,
+        "orderer_email": current_user.email,
+        "submission_key": uuid.uuid4().hex,
+    }
+    if template is not None:
+        for name in FOLLOW_UP_FIELDS:
+            value = getattr(template, name)
+            data[name] = value.value if hasattr(value, "value") else value
+        data["language"] = template.language_code
+    return data
+
+
+def _booking(form: InterpreterForm) -> dolmetschen.Booking:
+    return dolmetschen.Booking(
+        conversation_type=ConversationType(form.conversation_type.data),
+        conversation_other=form.conversation_other.data or "",
+        appointment_date=form.appointment_date.data,
+        start_time=form.start_time.data,
+        duration_minutes=form.duration_minutes.data,
+        setting=Setting(form.setting.data),
+        location_address=form.location_address.data or "",
+        location_room=form.location_room.data or "",
+        onsite_contact_name=form.onsite_contact_name.data or "",
+        onsite_contact_phone=form.onsite_contact_phone.data or "",
+        remote_instructions=form.remote_instructions.data or "",
+        language=db.session.get(Language, form.language.data),
+        dialect=form.dialect.data or "",
+        country_of_origin=form.country_of_origin.data or "",
+        participants=form.participants.data,
+        gender_preference=GenderPreference(form.gender_preference.data or "egal"),
+        reference=form.reference.data or "",
+        preparation_notes=form.preparation_notes.data or "",
+        orderer_name=form.orderer_name.data,
+        orderer_phone=form.orderer_phone.data,
+        orderer_email=form.orderer_email.data,
+        called_heks=form.called_heks.data,
+    )
+
+
+def _valid_booking(form: InterpreterForm) -> dolmetschen.Booking | None:
+    """The booking if the form and the booking rules are satisfied; else None, with every
+    problem beside its field."""
+    if not form.validate():
+        return None
+    booking = _booking(form)
+    problems = dolmetschen.check_booking(booking)
+    for problem in problems:
+        form[problem.field].errors = [*form[problem.field].errors, str(problem)]
+    return None if problems else booking
+
+
+@bp.route("/gemeinde/<int:bfs_nr>/dolmetschen/neu", methods=["GET", "POST"])
+@login_required
+def new(bfs_nr: int):
+    municipality = municipality_or_404(current_user, bfs_nr)
+    context = {"municipality": municipality}
+    if request.method == "GET":
+        template = request_or_404(request.args["vorlage"]) if request.args.get("vorlage") else None
+        return render_template(
+            "dolmetschen/form.html", form=_form(municipality, _prefill(template)), **context
+        )
+    form = _form(municipality)
+    if not form.submission_key.data:
+        form.submission_key.data = uuid.uuid4().hex
+    action = request.form.get("action", "check")
+    booking = None if action == "edit" else _valid_booking(form)
+    if booking is None:
+        return render_template("dolmetschen/form.html", form=form, **context)
+    context["short_notice"] = dolmetschen.is_short_notice(booking.appointment_date)
+    if action == "check":
+        return render_template("dolmetschen/check.html", form=form, booking=booking, **context)
+    try:
+        placed = dolmetschen.place_request(
+            municipality, current_user, booking, form.submission_key.data
+        )
+    except dolmetschen.BookingError as error:
+        form[error.field or "appointment_date"].errors.append(str(error))
+        return render_template("dolmetschen/form.html", form=form, **context)
+    return redirect(url_for("dolmetschen.confirmation", number=placed.number), code=303)
+
+
+@bp.get("/dolmetschen/<number>/bestaetigung")
+@login_required
+def confirmation(number: str):
+    return render_template("dolmetschen/confirmation.html", booking=request_or_404(number))
+
+
+@bp.get("/dolmetschen/<number>")
+@login_required
+def show(number: str):
+    booking = request_or_404(number)
+    return render_template(
+        "dolmetschen/show.html",
+        booking=booking,
+        confirm_form=ConfirmForm(),
+        outcome_form=OutcomeForm(),
+        late_cancel=dolmetschen.starts_within_warning(booking),
+        appointment_passed=dolmetschen.appointment_start(
+            booking.appointment_date, booking.start_time
+        )
+        <= utcnow(),
+    )
+
+
+def _act(booking: InterpreterRequest, action, success: str):
+    try:
+        action(booking)
+    except dolmetschen.BookingError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash(success, "success")
+    return redirect(url_for("dolmetschen.show", number=booking.number))
+
+
+@bp.post("/dolmetschen/<number>/stornieren")
+@login_required
+def cancel(number: str):
+    booking = request_or_404(number)
+    reason = request.form.get("reason", "")[:1000]
+    return _act(
+        booking,
+        lambda b: dolmetschen.cancel(b, current_user, reason),
+        "Der Einsatz ist storniert; HEKS Linguadukt erhält die Stornierung per E-Mail.",
+    )
+
+
+@bp.post("/dolmetschen/<number>/bestaetigen")
+@login_required
+def confirm(number: str):
+    booking = request_or_404(number)
+    form = ConfirmForm()
+    if not form.validate():
+        abort(400)
+    return _act(
+        booking,
+        lambda b: dolmetschen.confirm(b, current_user, form.interpreter_name.data or ""),
+        "Die Bestätigung von HEKS ist erfasst.",
+    )
+
+
+@bp.post("/dolmetschen/<number>/ergebnis")
+@login_required
+def outcome(number: str):
+    booking = request_or_404(number)
+    form = OutcomeForm()
+    if not form.validate():
+        flash(
+            "Bitte geben Sie an, ob das Gespräch stattgefunden hat, und die Dauer in Minuten.",
+            "error",
+        )
+        return redirect(url_for("dolmetschen.show", number=booking.number))
+    held = form.held.data == "ja"
+    return _act(
+        booking,
+        lambda b: dolmetschen.record_outcome(
+            b, current_user, held, form.actual_duration_minutes.data
+        ),
+        "Das Ergebnis ist erfasst.",
+    )

@@ -1,0 +1,414 @@
+"""Interpreter orders: the rules, the mail to HEKS Linguadukt with a calendar file, the copy,
+cancellation, the workflow after the appointment, retention, access."""
+
+import re
+from datetime import date, datetime, time, timedelta
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import select
+
+from orders.extensions import db
+from orders.formatting import ZURICH, local_time
+from orders.models import InterpreterRequest, InterpreterStatus
+from orders.models.types import utcnow
+from orders.services import dolmetschen, outbox
+from orders.services.calendar import is_working_day, working_days_between
+from tests.conftest import log_in, make_user, post_form, text_body
+
+FORM = "/gemeinde/2581/dolmetschen/neu"
+
+
+def today() -> date:
+    return local_time(utcnow()).date()
+
+
+def working_day_after(day: date, count: int) -> date:
+    while count:
+        day += timedelta(days=1)
+        count -= is_working_day(day)
+    return day
+
+
+def booking_data(**overrides) -> dict:
+    data = {
+        "conversation_type": "erstinfo",
+        "conversation_other": "",
+        "appointment_date": working_day_after(today(), 5).isoformat(),
+        "start_time": "14:30",
+        "duration_minutes": "90",
+        "setting": "vor_ort",
+        "location_address": "Dornacherstrasse 1, 4600 Olten",
+        "location_room": "Sitzungszimmer 2",
+        "onsite_contact_name": "Clara Clerk",
+        "onsite_contact_phone": "062 206 11 11",
+        "remote_instructions": "",
+        "language": "ti",
+        "dialect": "",
+        "country_of_origin": "Eritrea",
+        "participants": "3",
+        "gender_preference": "frau",
+        "reference": "Dossier 2026-117",
+        "preparation_notes": "Familie mit zwei Kindern, Schuleintritt",
+        "orderer_name": "Clara Clerk",
+        "orderer_phone": "062 206 11 12",
+        "orderer_email": "clerk@olten.ch",
+    }
+    data.update(overrides)
+    return data
+
+
+def submit(client, key="k1", **overrides):
+    return post_form(
+        client, FORM, {**booking_data(**overrides), "submission_key": key, "action": "submit"}
+    )
+
+
+@pytest.fixture
+def clerk(client, olten_user):
+    log_in(client, "clerk@olten.ch")
+    return client
+
+
+def test_working_days_skip_weekends_and_holidays():
+    friday = date(2026, 12, 18)
+    assert working_days_between(friday, date(2026, 12, 21)) == 1  # Monday
+    # Christmas Eve (Thursday) to Monday 28 December: 25th and 26th are holidays.
+    assert working_days_between(date(2026, 12, 24), date(2026, 12, 28)) == 1
+    # Maundy Thursday to Easter Tuesday 2027: Good Friday and Easter Monday do not count.
+    assert working_days_between(date(2027, 3, 25), date(2027, 3, 30)) == 1
+    assert not is_working_day(date(2026, 8, 1)) and not is_working_day(date(2027, 1, 2))
+
+
+def test_heks_mail_has_every_field_an_ics_and_the_right_headers(mail_app, smtp_server):
+    make_user("clerk@olten.ch", 2581, name="Clara Clerk")
+    client = mail_app.test_client()
+    log_in(client, "clerk@olten.ch")
+    check = post_form(client, FORM, {**booking_data(), "action": "check"}).get_data(as_text=True)
+    assert "Bitte prüfen Sie Ihre Bestellung" in check and "Tigrinya" in check
+    response = submit(client)
+    assert response.status_code == 303
+    number = re.search(r"(D-\d{4}-\d{5})", response.headers["Location"]).group(1)
+    assert number.endswith("00001")
+    assert outbox.deliver_due().sent == 2
+
+    [heks] = smtp_server.to(mail_app.config["HEKS_MAIL_TO"])
+    appointment = working_day_after(today(), 5)
+    assert heks["Subject"] == (
+        f"Dolmetschbestellung {number}: {appointment:%d.%m.%Y}, Tigrinya, Olten"
+    )
+    assert heks["Reply-To"] == "clerk@olten.ch"
+    assert heks["X-Priority"] is None
+    body = text_body(heks)
+    for expected in (
+        "Erstinformationsgespräch",
+        f"{appointment:%d.%m.%Y}",
+        "14:30 Uhr",
+        "90 Minuten",
+        "vor Ort",
+        "Dornacherstrasse 1, 4600 Olten",
+        "Sitzungszimmer 2",
+        "Clara Clerk, 062 206 11 11",
+        "Tigrinya",
+        "Eritrea",
+        "Teilnehmende:         3",
+        "Frau",
+        "Dossier 2026-117",
+        "Familie mit zwei Kindern",
+        "062 206 11 12",
+    ):
+        assert expected in body, expected
+    [ics] = [part for part in heks.iter_attachments() if part.get_filename().endswith(".ics")]
+    event = Calendar.from_ical(ics.get_payload(decode=True)).walk("VEVENT")[0]
+    assert event.decoded("dtstart") == datetime.combine(appointment, time(14, 30), tzinfo=ZURICH)
+    assert event.decoded("dtend") - event.decoded("dtstart") == timedelta(minutes=90)
+    assert str(event["uid"]).startswith(number)
+    [copy] = smtp_server.to("clerk@olten.ch")
+    assert copy["Subject"].startswith("Kopie: Dolmetschbestellung")
+
+
+def test_line_breaks_and_header_text_cannot_add_headers(mail_app, smtp_server):
+    make_user("clerk@olten.ch", 2581)
+    client = mail_app.test_client()
+    log_in(client, "clerk@olten.ch")
+    evil = "x\r\nBcc: spion@evil.ch\r\nSubject: gefälscht"
+    response = submit(
+        client,
+        reference="A\r\nBcc: spion@evil.ch",
+        dialect=evil,
+        preparation_notes=evil,
+        orderer_name=evil,
+        location_room=evil,
+    )
+    assert response.status_code == 303
+    outbox.deliver_due()
+    for message in smtp_server.messages:
+        assert message["Bcc"] is None
+        assert "spion@evil.ch" not in message["X-Envelope-To"]
+        assert message.get_all("Subject") == [message["Subject"]]
+        assert "gefälscht" not in message["Subject"]
+
+
+def test_orderer_name_with_line_break_stays_in_the_body(mail_app, smtp_server):
+    make_user("clerk@olten.ch", 2581)
+    client = mail_app.test_client()
+    log_in(client, "clerk@olten.ch")
+    submit(client, orderer_name="Clara\nClerk")
+    outbox.deliver_due()
+    assert len(smtp_server.messages) == 2
+
+
+def test_appointment_in_the_past_is_refused(clerk):
+    page = submit(clerk, appointment_date=(today() - timedelta(days=1)).isoformat())
+    assert "Der Termin liegt in der Vergangenheit." in page.get_data(as_text=True)
+    assert db.session.scalar(select(InterpreterRequest)) is None
+
+
+def test_short_notice_needs_a_call_and_is_marked_urgent(mail_app, smtp_server):
+    make_user("clerk@olten.ch", 2581)
+    client = mail_app.test_client()
+    log_in(client, "clerk@olten.ch")
+    soon = working_day_after(today(), 1).isoformat()
+    page = submit(client, appointment_date=soon).get_data(as_text=True)
+    assert "weniger als zwei Arbeitstage" in page and 'id="called_heks-error"' in page
+    assert submit(client, appointment_date=soon, called_heks="y").status_code == 303
+    request = db.session.scalar(select(InterpreterRequest))
+    assert request.urgent and request.called_heks
+    outbox.deliver_due()
+    [heks] = smtp_server.to(mail_app.config["HEKS_MAIL_TO"])
+    assert heks["Subject"].startswith("DRINGEND Dolmetschbestellung")
+    assert heks["X-Priority"].startswith("1") and heks["Importance"] == "high"
+
+
+def test_two_working_days_ahead_is_not_urgent(clerk):
+    assert (
+        submit(clerk, appointment_date=working_day_after(today(), 2).isoformat()).status_code == 303
+    )
+    assert not db.session.scalar(select(InterpreterRequest)).urgent
+
+
+@pytest.mark.parametrize(
+    "field", ["location_address", "location_room", "onsite_contact_name", "onsite_contact_phone"]
+)
+def test_on_site_needs_address_room_and_contact(clerk, field):
+    page = submit(clerk, **{field: ""}).get_data(as_text=True)
+    assert f'id="{field}-error"' in page
+    assert db.session.scalar(select(InterpreterRequest)) is None
+
+
+def test_video_needs_instructions_but_no_address(clerk):
+    page = submit(clerk, setting="video", location_address="", location_room="").get_data(
+        as_text=True
+    )
+    assert 'id="remote_instructions-error"' in page
+    assert (
+        submit(
+            clerk,
+            setting="video",
+            location_address="",
+            location_room="",
+            remote_instructions="Teams-Link folgt per Mail",
+        ).status_code
+        == 303
+    )
+
+
+@pytest.mark.parametrize(
+    "minutes, ok",
+    [("15", False), ("30", True), ("45", True), ("240", True), ("255", False), ("50", False)],
+)
+def test_duration_from_half_an_hour_to_four_hours_in_quarter_hours(clerk, minutes, ok):
+    response = submit(clerk, duration_minutes=minutes)
+    assert (response.status_code == 303) is ok
+    if not ok:
+        assert 'id="duration_minutes-error"' in response.get_data(as_text=True)
+
+
+def test_reference_is_limited_and_refuses_birth_dates(clerk):
+    page = submit(clerk, reference="x" * 41).get_data(as_text=True)
+    assert "höchstens 40 Zeichen" in page
+    page = submit(clerk, reference="MK 03.04.1988").get_data(as_text=True)
+    assert "keine Geburtsdaten" in page
+    assert db.session.scalar(select(InterpreterRequest)) is None
+
+
+def test_other_conversation_needs_a_description(clerk):
+    page = submit(clerk, conversation_type="andere").get_data(as_text=True)
+    assert 'id="conversation_other-error"' in page
+
+
+def test_double_submission_makes_one_order(clerk):
+    submit(clerk, "same")
+    submit(clerk, "same")
+    assert len(db.session.scalars(select(InterpreterRequest)).all()) == 1
+
+
+def test_cancellation_mails_heks_quoting_the_order(mail_app, smtp_server):
+    make_user("clerk@olten.ch", 2581)
+    client = mail_app.test_client()
+    log_in(client, "clerk@olten.ch")
+    submit(client)
+    request = db.session.scalar(select(InterpreterRequest))
+    detail = client.get(f"/dolmetschen/{request.number}").get_data(as_text=True)
+    assert "weniger als 24 Stunden" not in detail
+    response = post_form(
+        client,
+        f"/dolmetschen/{request.number}/stornieren",
+        {"reason": "Klient verzogen"},
+        form_url=f"/dolmetschen/{request.number}",
+    )
+    assert response.status_code == 302
+    assert db.session.get(InterpreterRequest, request.id).status is InterpreterStatus.CANCELLED
+    outbox.deliver_due()
+    cancellation = smtp_server.to(mail_app.config["HEKS_MAIL_TO"])[-1]
+    assert cancellation["Subject"].startswith(f"STORNIERUNG Dolmetschbestellung {request.number}")
+    body = text_body(cancellation)
+    assert "Klient verzogen" in body and "Sitzungszimmer 2" in body and "Tigrinya" in body
+    [ics] = [p for p in cancellation.iter_attachments() if p.get_filename().endswith(".ics")]
+    assert b"METHOD:CANCEL" in ics.get_payload(decode=True)
+
+
+def test_cancelling_within_24_hours_warns(clerk, app):
+    submit(clerk, appointment_date=working_day_after(today(), 1).isoformat(), called_heks="y")
+    request = db.session.scalar(select(InterpreterRequest))
+    start = utcnow().astimezone(ZURICH) + timedelta(hours=3)
+    request.appointment_date, request.start_time = (
+        start.date(),
+        start.time().replace(second=0, microsecond=0),
+    )
+    db.session.commit()
+    page = clerk.get(f"/dolmetschen/{request.number}").get_data(as_text=True)
+    assert "weniger als 24 Stunden" in page
+
+
+def test_confirm_then_record_outcome_counts_for_reporting(clerk, app):
+    submit(clerk)
+    request = db.session.scalar(select(InterpreterRequest))
+    url = f"/dolmetschen/{request.number}"
+    post_form(clerk, f"{url}/bestaetigen", {"interpreter_name": "A. Tesfay"}, form_url=url)
+    request = db.session.get(InterpreterRequest, request.id)
+    assert request.status is InterpreterStatus.CONFIRMED and request.interpreter_name == "A. Tesfay"
+
+    # Before the appointment, no outcome can be recorded.
+    page = post_form(
+        clerk,
+        f"{url}/ergebnis",
+        {"held": "ja", "actual_duration_minutes": "75"},
+        form_url=url,
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "erst nach dem Termin" in page
+    request.appointment_date = today() - timedelta(days=3)
+    db.session.commit()
+    post_form(
+        clerk, f"{url}/ergebnis", {"held": "ja", "actual_duration_minutes": "75"}, form_url=url
+    )
+    request = db.session.get(InterpreterRequest, request.id)
+    assert request.status is InterpreterStatus.DONE and request.held
+    assert request.actual_duration_minutes == 75
+    assert (
+        dolmetschen.held_count(request.municipality_id, today() - timedelta(days=30), today()) == 1
+    )
+
+
+def test_list_upcoming_first_then_past(clerk, app):
+    for key, days in (("a", 20), ("b", 8), ("c", 12)):
+        submit(clerk, key, appointment_date=working_day_after(today(), days).isoformat())
+    past = db.session.scalar(
+        select(InterpreterRequest).where(InterpreterRequest.submission_key == "c")
+    )
+    past.appointment_date = today() - timedelta(days=40)
+    db.session.commit()
+    page = clerk.get("/gemeinde/2581/dolmetschen").get_data(as_text=True)
+    order = re.findall(r">(D-\d{4}-\d{5})</a>", page)
+    by_key = {r.submission_key: r.number for r in db.session.scalars(select(InterpreterRequest))}
+    assert order == [by_key["b"], by_key["a"], by_key["c"]]
+
+
+def test_order_again_prefills_all_but_the_date(clerk):
+    submit(clerk)
+    number = db.session.scalar(select(InterpreterRequest.number))
+    page = clerk.get(f"{FORM}?vorlage={number}").get_data(as_text=True)
+    assert 'value="Sitzungszimmer 2"' in page and 'value="Dossier 2026-117"' in page
+    assert '<option selected value="ti">' in page or 'value="ti" selected' in page
+    assert re.search(r'<input id="appointment_date"[^>]*value=""', page)
+
+
+def test_retention_removes_free_texts_and_keeps_counts(clerk, app):
+    submit(clerk)
+    request = db.session.scalar(select(InterpreterRequest))
+    request.appointment_date = today() - timedelta(days=400)
+    request.held = True
+    request.status = InterpreterStatus.DONE
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["dolmetschen", "aufraeumen"])
+    assert result.exit_code == 0, result.output
+    assert request.number in result.output
+    request = db.session.get(InterpreterRequest, request.id)
+    assert request.reference == "" and request.preparation_notes == ""
+    assert request.country_of_origin == "" and request.redacted_at is not None
+    assert request.held and request.language_code == "ti"
+    assert dolmetschen.held_count(request.municipality_id, date(2000, 1, 1), today()) == 1
+    again = app.test_cli_runner().invoke(args=["dolmetschen", "aufraeumen"])
+    assert "0 Bestellungen" in again.output
+
+
+def test_retention_keeps_recent_orders(clerk, app):
+    submit(clerk)
+    app.test_cli_runner().invoke(args=["dolmetschen", "aufraeumen", "--tage", "365"])
+    assert db.session.scalar(select(InterpreterRequest)).reference == "Dossier 2026-117"
+
+
+def test_another_municipality_gets_404(app, olten_user, grenchen_user):
+    clerk = app.test_client()
+    log_in(clerk, "clerk@olten.ch")
+    submit(clerk)
+    number = db.session.scalar(select(InterpreterRequest.number))
+    other = app.test_client()
+    log_in(other, "clerk@grenchen.ch")
+    for url in (
+        f"/dolmetschen/{number}",
+        f"/dolmetschen/{number}/bestaetigung",
+        "/gemeinde/2581/dolmetschen",
+        FORM,
+        f"/gemeinde/2546/dolmetschen/neu?vorlage={number}",
+        "/kanton/dolmetschen/",
+        "/kanton/dolmetschen/export.csv",
+        "/kanton/dolmetschen/zahlen",
+    ):
+        assert other.get(url).status_code == 404, url
+    token = re.search(
+        r'name="csrf_token"[^>]*value="([^"]+)"', other.get("/gemeinde/2546").get_data(as_text=True)
+    ).group(1)
+    for action in ("stornieren", "bestaetigen", "ergebnis"):
+        assert (
+            other.post(f"/dolmetschen/{number}/{action}", data={"csrf_token": token}).status_code
+            == 404
+        )
+
+
+def test_canton_overview_export_and_counts(app, kanton_user, olten_user):
+    clerk = app.test_client()
+    log_in(clerk, "clerk@olten.ch")
+    submit(clerk, "a")
+    submit(clerk, "b", language="ar")
+    held = db.session.scalar(
+        select(InterpreterRequest).where(InterpreterRequest.submission_key == "a")
+    )
+    held.appointment_date, held.held = date(2026, 3, 10), True
+    db.session.commit()
+    canton = app.test_client()
+    log_in(canton, "koordination@kanton.ch")
+    page = canton.get("/kanton/dolmetschen/?sprache=ar").get_data(as_text=True)
+    assert len(re.findall(r">(D-\d{4}-\d{5})</a>", page)) == 1
+    page = canton.get("/kanton/dolmetschen/?monat=2026-03").get_data(as_text=True)
+    assert re.findall(r">(D-\d{4}-\d{5})</a>", page) == [held.number]
+    csv_text = canton.get("/kanton/dolmetschen/export.csv").get_data().decode()
+    assert csv_text.startswith("\ufeffNummer;") and "Tigrinya" in csv_text
+    assert canton.get("/kanton/dolmetschen/export.xlsx").status_code == 200
+    counts = canton.get("/kanton/dolmetschen/zahlen?jahr=2026").get_data(as_text=True)
+    assert re.search(
+        r"<td>Olten</td><td>Olten</td><td class=\"num\">1</td>"
+        r"<td class=\"num\">0</td>",
+        counts,
+    )
