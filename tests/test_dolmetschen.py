@@ -58,9 +58,9 @@ def booking_data(**overrides) -> dict:
     return data
 
 
-def submit(client, key="k1", **overrides):
+def submit(client, key="k1", url=FORM, **overrides):
     return post_form(
-        client, FORM, {**booking_data(**overrides), "submission_key": key, "action": "submit"}
+        client, url, {**booking_data(**overrides), "submission_key": key, "action": "submit"}
     )
 
 

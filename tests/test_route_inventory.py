@@ -1,0 +1,158 @@
+"""Every URL rule of the app has an entry in the access matrix, and every role gets the answer
+the matrix names, against real records of municipality B (OWASP ASVS 4.0.3 V4.1.1, V4.1.3,
+V4.2.1: access control enforced on the server for every function and record)."""
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from orders.extensions import db
+from orders.models import CatalogueItem, InterpreterRequest, Order, OutboxMail, User
+from orders.services import outbox
+from tests.conftest import log_in, make_user, municipality
+from tests.test_bestellungen import submit as submit_order
+from tests.test_dolmetschen import submit as submit_interpreter
+
+LOGIN = "login"  # a redirect to the login page
+ROLES = ("anonymous", "gemeinde_a", "leitgemeinde", "kanton")
+# B (Deitingen) is a member of the Leitgemeinde Derendingen; A is Olten.
+B = 2516
+
+PUBLIC = dict.fromkeys(ROLES, 200)
+ANY_LOGGED_IN = {"anonymous": LOGIN, "gemeinde_a": 200, "leitgemeinde": 200, "kanton": 200}
+RECORD_OF_B = {"anonymous": LOGIN, "gemeinde_a": 404, "leitgemeinde": 200, "kanton": 200}
+CANTON_ONLY = {"anonymous": LOGIN, "gemeinde_a": 404, "leitgemeinde": 404, "kanton": 200}
+# State-changing POSTs are only sent by those who must be refused.
+POST_ON_B = {"anonymous": LOGIN, "gemeinde_a": 404}
+POST_CANTON = {"anonymous": LOGIN, "gemeinde_a": 404, "leitgemeinde": 404}
+
+# rule -> (method, expected answer per role). A rule without an entry fails the test.
+MATRIX = {
+    "/": ("GET", {"anonymous": LOGIN, "gemeinde_a": 302, "leitgemeinde": 302, "kanton": 302}),
+    "/anmelden": ("GET", {"anonymous": 200, "gemeinde_a": 302, "leitgemeinde": 302, "kanton": 302}),
+    "/abmelden": ("POST", {"anonymous": LOGIN}),
+    "/einladung/<token>": ("GET", dict.fromkeys(ROLES, 404)),
+    "/passwort-zuruecksetzen/<token>": ("GET", dict.fromkeys(ROLES, 404)),
+    "/passwort-vergessen": ("GET", PUBLIC),
+    "/konto/passwort": ("GET", ANY_LOGGED_IN),
+    "/healthz": ("GET", PUBLIC),
+    "/static/<path:filename>": ("GET", PUBLIC),
+    "/gemeinde/<int:bfs_nr>": ("GET", RECORD_OF_B),
+    "/gemeinde/<int:bfs_nr>/bestellungen": ("GET", RECORD_OF_B),
+    "/gemeinde/<int:bfs_nr>/bestellungen/neu/<kind>": ("GET", RECORD_OF_B),
+    "/gemeinde/<int:bfs_nr>/dolmetschen": ("GET", RECORD_OF_B),
+    "/gemeinde/<int:bfs_nr>/dolmetschen/neu": ("GET", RECORD_OF_B),
+    "/bestellungen/<number>": ("GET", RECORD_OF_B),
+    "/bestellungen/<number>/bestaetigung": ("GET", RECORD_OF_B),
+    "/bestellungen/<number>/lieferschein": ("GET", RECORD_OF_B),
+    "/bestellungen/<number>/stornieren": ("POST", POST_ON_B),
+    "/dolmetschen/<number>": ("GET", RECORD_OF_B),
+    "/dolmetschen/<number>/bestaetigung": ("GET", RECORD_OF_B),
+    "/dolmetschen/<number>/stornieren": ("POST", POST_ON_B),
+    "/dolmetschen/<number>/bestaetigen": ("POST", POST_ON_B),
+    "/dolmetschen/<number>/ergebnis": ("POST", POST_ON_B),
+    "/kanton/": ("GET", CANTON_ONLY),
+    "/kanton/benutzer/": ("GET", CANTON_ONLY),
+    "/kanton/benutzer/einladen": ("GET", CANTON_ONLY),
+    "/kanton/benutzer/<int:user_id>": ("GET", CANTON_ONLY),
+    "/kanton/benutzer/<int:user_id>/aktivieren": ("POST", POST_CANTON),
+    "/kanton/benutzer/<int:user_id>/deaktivieren": ("POST", POST_CANTON),
+    "/kanton/benutzer/<int:user_id>/einladung": ("POST", POST_CANTON),
+    "/kanton/gemeinden/<int:bfs_nr>": ("GET", CANTON_ONLY),
+    "/kanton/bestellungen": ("GET", CANTON_ONLY),
+    "/kanton/bestellungen/<number>": ("GET", CANTON_ONLY),
+    "/kanton/bestellungen/export.<fmt>": ("GET", CANTON_ONLY),
+    "/kanton/katalog": ("GET", CANTON_ONLY),
+    "/kanton/katalog/neu": ("GET", CANTON_ONLY),
+    "/kanton/katalog/<int:item_id>": ("GET", CANTON_ONLY),
+    "/kanton/dolmetschen/": ("GET", CANTON_ONLY),
+    "/kanton/dolmetschen/export.<fmt>": ("GET", CANTON_ONLY),
+    "/kanton/dolmetschen/zahlen": ("GET", CANTON_ONLY),
+    "/kanton/postausgang": ("GET", CANTON_ONLY),
+    "/kanton/postausgang/<int:mail_id>": ("GET", CANTON_ONLY),
+    "/kanton/postausgang/<int:mail_id>/erneut-senden": ("POST", POST_CANTON),
+    "/kanton/protokoll": ("GET", CANTON_ONLY),
+}
+
+
+def test_every_route_has_an_entry_in_the_matrix(app):
+    rules = {rule.rule for rule in app.url_map.iter_rules()}
+    assert sorted(rules - MATRIX.keys()) == [], "routes without an access-matrix entry"
+    assert sorted(MATRIX.keys() - rules) == [], "matrix entries for routes that are gone"
+
+
+@pytest.fixture
+def records_of_b(app) -> dict:
+    """Real records of municipality B, placed by its own clerk."""
+    municipality(B).lead = municipality(2517)
+    db.session.commit()
+    clerk_b = make_user("clerk@deitingen.ch", B)
+    client = app.test_client()
+    log_in(client, "clerk@deitingen.ch")
+    submit_order(client, url=f"/gemeinde/{B}/bestellungen/neu/material")
+    submit_interpreter(client, url=f"/gemeinde/{B}/dolmetschen/neu")
+    outbox.enqueue(to=["clerk@deitingen.ch"], subject="B", body_text="B")
+    db.session.commit()
+    return {
+        "bfs_nr": B,
+        "number": None,  # filled per rule: an order or an interpreter order of B
+        "order": db.session.scalar(select(Order.number)),
+        "interpreter": db.session.scalar(select(InterpreterRequest.number)),
+        "user_id": clerk_b.id,
+        "mail_id": db.session.scalar(select(OutboxMail.id)),
+        "item_id": db.session.scalar(select(CatalogueItem.id)),
+        "token": "kein-gueltiger-token",
+        "kind": "material",
+        "fmt": "csv",
+        "filename": "css/portal.css",
+    }
+
+
+def url_for_rule(rule: str, records: dict) -> str:
+    values = dict(records)
+    values["number"] = (
+        records["interpreter"] if rule.startswith("/dolmetschen") else records["order"]
+    )
+    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: str(values[m.group(1)]), rule)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_route_answers_each_role_as_the_matrix_says(app, records_of_b, role):
+    client = app.test_client()
+    if role == "gemeinde_a":
+        make_user("clerk@olten.ch", 2581)
+        log_in(client, "clerk@olten.ch")
+    elif role == "leitgemeinde":
+        make_user("ib@derendingen.ch", 2517)
+        log_in(client, "ib@derendingen.ch")
+    elif role == "kanton":
+        make_user("koordination@kanton.ch")
+        log_in(client, "koordination@kanton.ch")
+    # A valid CSRF token, so that what answers is the access check, not the CSRF check.
+    page = client.get("/anmelden" if role == "anonymous" else "/konto/passwort")
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.get_data(as_text=True))[1]
+
+    wrong = []
+    for rule, (method, expected_by_role) in MATRIX.items():
+        if role not in expected_by_role:
+            continue
+        expected = expected_by_role[role]
+        url = url_for_rule(rule, records_of_b)
+        if method == "GET":
+            response = client.get(url)
+        else:
+            response = client.post(url, data={"csrf_token": token})
+        if expected == LOGIN:
+            ok = response.status_code == 302 and response.headers["Location"].startswith(
+                "/anmelden"
+            )
+        else:
+            ok = response.status_code == expected
+        if not ok:
+            wrong.append(f"{method} {url}: {response.status_code}, expected {expected}")
+    assert wrong == []
+    # The refused POSTs changed nothing of B's.
+    assert db.session.scalar(select(Order.status)).value == "eingegangen"
+    assert db.session.scalar(select(InterpreterRequest.status)).value == "uebermittelt"
+    assert all(user.active for user in db.session.scalars(select(User)))
