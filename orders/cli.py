@@ -10,8 +10,8 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from orders.extensions import db
-from orders.models import Municipality, Role, User
-from orders.services import accounts, catalogue, dolmetschen, gemeinden, outbox
+from orders.models import Municipality, OrderKind, Role, User
+from orders.services import accounts, bestellungen, catalogue, dolmetschen, gemeinden, outbox
 
 seed_cli = click.Group("seed", help="Load reference data.")
 users_cli = click.Group("users", help="Manage accounts.")
@@ -79,11 +79,40 @@ def demo():
         user.password_hash = password_hash
         db.session.add(user)
     db.session.commit()
+    _demo_orders(by_bfs)
     click.echo("\nDemo-Anmeldungen (nur Entwicklung), alle mit dem Passwort: " + password)
     for email, name, _function, bfs_nr in DEMO_ACCOUNTS:
         where = by_bfs[bfs_nr].name if bfs_nr else "Kanton"
         click.echo(f"  {email:<40} {name} ({where})")
     click.echo("")
+
+
+def _demo_orders(by_bfs: dict) -> None:
+    """A few orders so that the lists are not empty; the same keys make them once."""
+    orderer = accounts.find_by_email(DEMO_ACCOUNTS[1][0])
+    languages = {language.code: language for language in catalogue.all_languages()}
+    for key, lead_or_member, quantities in (
+        ("demo-order-1", DEMO_LEAD, {"de": 20, "en": 5}),
+        ("demo-order-2", DEMO_MEMBERS[0], {"de": 8, "it": 2}),
+    ):
+        municipality = by_bfs[lead_or_member]
+        draft = bestellungen.OrderDraft(
+            kind=OrderKind.WELCOME_FOLDER,
+            contact_name=orderer.name,
+            contact_email=orderer.email,
+            contact_phone="032 682 00 00",
+            delivery_recipient=f"Gemeinde {municipality.name}",
+            delivery_street="Hauptstrasse 43",
+            delivery_zip=municipality.plz,
+            delivery_town=municipality.name,
+            desired_date=None,
+            remarks="",
+            lines=[
+                bestellungen.LineDraft(None, languages[code], quantity)
+                for code, quantity in quantities.items()
+            ],
+        )
+        bestellungen.place_order(municipality, orderer, draft, key)
 
 
 @users_cli.command("create-kanton")

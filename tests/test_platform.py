@@ -1,6 +1,7 @@
 """Configuration, migrations, security headers, CSRF, health check and de-CH formats."""
 
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, date, datetime
@@ -134,3 +135,19 @@ def test_de_ch_formats():
     assert format_chf(Decimal("1234")) == "CHF 1'234.00"
     assert format_chf(Decimal("1234567.5")) == "CHF 1'234'567.50"
     assert format_number(106000) == "106'000"
+
+
+@pytest.mark.parametrize("app_config", [{"DEMO_ACCOUNTS_ALLOWED": True}])
+def test_demo_command_prints_working_logins_and_is_repeatable(app, client, app_config):
+    from sqlalchemy import func, select
+
+    from orders.models import Order, User
+
+    first = app.test_cli_runner().invoke(args=["demo"])
+    second = app.test_cli_runner().invoke(args=["demo"])
+    assert first.exit_code == second.exit_code == 0, first.output
+    password = re.search(r"Passwort: (\S+)", second.output).group(1)
+    assert db.session.scalar(select(func.count()).select_from(User)) == 4
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 2
+    log_in(client, "derendingen@demo.start-integration.ch", password)
+    assert "Gemeinde Derendingen" in client.get("/gemeinde/2517").get_data(as_text=True)
