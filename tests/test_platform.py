@@ -151,3 +151,22 @@ def test_demo_command_prints_working_logins_and_is_repeatable(app, client, app_c
     assert db.session.scalar(select(func.count()).select_from(Order)) == 2
     log_in(client, "derendingen@demo.start-integration.ch", password)
     assert "Gemeinde Derendingen" in client.get("/gemeinde/2517").get_data(as_text=True)
+
+
+def test_database_away_gives_a_clear_503_page(tmp_path):
+    """ASVS 7.4.1: a generic, friendly error when a backend fails; no stack trace."""
+    app = create_app(
+        {
+            "PORTAL_ENV": "testing",
+            "SECRET_KEY": "k" * 40,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/dir/portal.db",
+        }
+    )
+    app.config["WTF_CSRF_ENABLED"] = False
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 503
+    response = client.post("/anmelden", data={"email": "a@olten.ch", "password": "x" * 12})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert "Vorübergehend nicht verfügbar" in page and "Traceback" not in page
+    assert response.headers["Retry-After"] == "60"

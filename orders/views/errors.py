@@ -20,11 +20,6 @@ MESSAGES = {
         "Interner Fehler",
         "Etwas ist schiefgegangen. Bitte versuchen Sie es später noch einmal.",
     ),
-    503: (
-        "Vorübergehend nicht verfügbar",
-        "Das Portal ist im Moment nicht erreichbar. Bitte versuchen Sie es in ein paar "
-        "Minuten noch einmal. Ihre Daten sind nicht verloren.",
-    ),
 }
 
 
@@ -50,8 +45,10 @@ def csrf_error(_error):
 
 @bp.app_errorhandler(OperationalError)
 def database_unavailable(_error):
+    """The database went away: a clear page, nothing half-written (the transaction is rolled
+    back), and the next request tries again on a fresh connection (pool_pre_ping)."""
     db.session.rollback()
-    return _page(503)
+    return render_template("errors/unavailable.html"), 503, {"Retry-After": "60"}
 
 
 for _code in (400, 403, 404, 405, 500):
