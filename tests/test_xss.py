@@ -1,0 +1,80 @@
+"""A script typed into any free-text field is shown as text on every page and in every HTML
+mail part where it appears (OWASP ASVS 4.0.3 V5.3.3: output encoding for HTML contexts)."""
+
+from sqlalchemy import select
+
+from orders import emails
+from orders.extensions import db
+from orders.models import InterpreterRequest, Order, OutboxMail, User
+from tests.conftest import log_in, make_user
+from tests.test_bestellungen import submit as submit_order
+from tests.test_dolmetschen import submit as submit_interpreter
+
+PAYLOAD = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+ESCAPED = "&lt;script&gt;"
+
+
+def assert_escaped(html: str, where: str) -> None:
+    assert "<script>alert" not in html, where
+    assert "<img src=x" not in html, where
+    assert ESCAPED in html, f"{where}: the payload should show, escaped"
+
+
+def test_order_fields_are_escaped_in_pages_and_mails(app, kanton_user, olten_user):
+    clerk = app.test_client()
+    log_in(clerk, "clerk@olten.ch")
+    submit_order(
+        clerk,
+        remarks=PAYLOAD,
+        contact_name=PAYLOAD[:60],
+        delivery_recipient=PAYLOAD[:60],
+        delivery_town=PAYLOAD[:60],
+    )
+    number = db.session.scalar(select(Order.number))
+    canton = app.test_client()
+    log_in(canton, "koordination@kanton.ch")
+    pages = {
+        "order": clerk.get(f"/bestellungen/{number}"),
+        "delivery note": clerk.get(f"/bestellungen/{number}/lieferschein"),
+        "canton order": canton.get(f"/kanton/bestellungen/{number}"),
+        "canton inbox": canton.get("/kanton/bestellungen"),
+    }
+    for where, response in pages.items():
+        assert_escaped(response.get_data(as_text=True), where)
+    confirmation = clerk.get(f"/bestellungen/{number}/bestaetigung").get_data(as_text=True)
+    assert "<script>alert" not in confirmation
+    for mail in db.session.scalars(select(OutboxMail)):
+        assert_escaped(mail.body_html, f"mail {mail.subject}")
+
+
+def test_interpreter_fields_are_escaped_in_pages_and_mails(app, kanton_user, olten_user):
+    clerk = app.test_client()
+    log_in(clerk, "clerk@olten.ch")
+    response = submit_interpreter(
+        clerk,
+        preparation_notes=PAYLOAD,
+        reference="<b>x</b>",
+        location_room=PAYLOAD[:100],
+        dialect=PAYLOAD[:100],
+    )
+    assert response.status_code == 303
+    number = db.session.scalar(select(InterpreterRequest.number))
+    for where, html in {
+        "detail": clerk.get(f"/dolmetschen/{number}").get_data(as_text=True),
+        "list": clerk.get("/gemeinde/2581/dolmetschen").get_data(as_text=True),
+    }.items():
+        assert "<b>x</b>" not in html, where
+    assert_escaped(clerk.get(f"/dolmetschen/{number}").get_data(as_text=True), "detail")
+    for mail in db.session.scalars(select(OutboxMail)):
+        assert_escaped(mail.body_html, f"mail {mail.subject}")
+
+
+def test_names_are_escaped_in_the_back_office_and_the_invitation(app, kanton_user):
+    make_user("evil@olten.ch", 2581, name=PAYLOAD)
+    canton = app.test_client()
+    log_in(canton, "koordination@kanton.ch")
+    assert_escaped(canton.get("/kanton/benutzer/").get_data(as_text=True), "user list")
+    evil = db.session.scalar(select(User).where(User.email == "evil@olten.ch"))
+    assert_escaped(canton.get(f"/kanton/benutzer/{evil.id}").get_data(as_text=True), "user page")
+    mail = emails.compose_invitation(evil, "token", kanton_user)
+    assert_escaped(mail.body_html, "invitation")
