@@ -175,3 +175,36 @@ def test_logins_and_failures_are_audited(client, olten_user):
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "login"))
     assert event.actor_id == olten_user.id
     assert event.ip == "127.0.0.1"
+
+
+def test_throttling_is_shared_by_all_workers_through_redis(migrated_database):
+    """Two app instances (two gunicorn workers, or two servers) share the failure counts when
+    RATELIMIT_STORAGE_URI points to Redis (OWASP ASVS 4.0.3 V2.2.1)."""
+    import socket
+    import uuid
+
+    from tests.conftest import IN_CI, make_app
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        if IN_CI:
+            pytest.fail("Redis is not running on 127.0.0.1:6379")
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    from orders.services.throttle import login_throttle
+
+    email = f"{uuid.uuid4().hex}@olten.ch"
+    workers = [
+        make_app(migrated_database, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0")
+        for _ in range(2)
+    ]
+    for attempt in range(5):
+        with workers[attempt % 2].app_context():
+            login_throttle().record_failure(email, "10.1.1.1")
+    for worker in workers:
+        with worker.app_context():
+            assert login_throttle().wait_seconds(email, "10.1.1.2") > 0
+    with workers[0].app_context():
+        login_throttle().clear_account(email)
+    with workers[1].app_context():
+        assert login_throttle().wait_seconds(email, "10.1.1.2") == 0
