@@ -36,6 +36,7 @@ test: setup
 lint: setup
 	$(BIN)/ruff check orders tests
 	$(BIN)/ruff format --check orders tests
+	$(BIN)/bandit -q -c pyproject.toml -r orders
 
 clean:
 	rm -rf $(VENV) instance/portal.db* .pytest_cache

@@ -19,7 +19,7 @@ class Role(enum.StrEnum):
 
 class TokenPurpose(enum.StrEnum):
     INVITATION = "invitation"
-    PASSWORD_RESET = "password_reset"  # noqa: S105 (a purpose, not a password)
+    PASSWORD_RESET = "password_reset"  # noqa: S105
 
 
 class User(UserMixin, db.Model):
