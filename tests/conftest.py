@@ -6,6 +6,7 @@ import re
 import shutil
 import socket
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -80,9 +81,9 @@ def app_config() -> dict:
     return {}
 
 
-@pytest.fixture
-def app(migrated_database, app_config):
-    app = make_app(migrated_database, **app_config)
+@contextmanager
+def prepared(app):
+    """The app with municipalities and catalogue loaded; every table emptied afterwards."""
     with app.app_context():
         import_municipalities()
         catalogue.seed()
@@ -90,6 +91,12 @@ def app(migrated_database, app_config):
         db.session.remove()
         _empty_all_tables()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(migrated_database, app_config):
+    with prepared(make_app(migrated_database, **app_config)) as app:
+        yield app
 
 
 def _empty_all_tables() -> None:
@@ -258,13 +265,8 @@ def mail_app(migrated_database, smtp_server, app_config):
         MAIL_TIMEOUT=5,
         **app_config,
     )
-    with app.app_context():
-        import_municipalities()
-        catalogue.seed()
+    with prepared(app):
         yield app
-        db.session.remove()
-        _empty_all_tables()
-        db.engine.dispose()
 
 
 def text_body(message: EmailMessage) -> str:

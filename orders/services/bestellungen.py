@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from orders import emails
@@ -27,6 +26,7 @@ from orders.models import (
 from orders.models.types import utcnow
 from orders.services import audit
 from orders.services.numbering import next_number
+from orders.services.submissions import add_once
 
 # Which status may follow which; anything else is refused.
 TRANSITIONS = {
@@ -113,16 +113,9 @@ def place_order(
         ],
         events=[OrderEvent(actor=orderer, status=OrderStatus.RECEIVED, at=now)],
     )
-    db.session.add(order)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        # The same form was submitted twice at the same moment; the other request won.
-        db.session.rollback()
-        existing = find_submitted(submission_key, orderer)
-        if existing is None:
-            raise
-        return existing
+    concurrent = add_once(order, lambda: find_submitted(submission_key, orderer))
+    if concurrent is not None:
+        return concurrent
     emails.compose_order_confirmation(order)
     emails.compose_order_for_canton(order, order_csv(order))
     audit.record("order.create", actor=orderer, obj=order, number=order.number)

@@ -7,7 +7,6 @@ from datetime import date, datetime, time, timedelta
 
 from flask import current_app
 from sqlalchemy import Select, func, select, update
-from sqlalchemy.exc import IntegrityError
 
 from orders import emails
 from orders.extensions import db
@@ -27,6 +26,7 @@ from orders.models.types import utcnow
 from orders.services import audit
 from orders.services.calendar import working_days_between
 from orders.services.numbering import next_number
+from orders.services.submissions import add_once
 
 MIN_DURATION, MAX_DURATION, DURATION_STEP = 30, 240, 15
 REFERENCE_MAX = 40
@@ -168,15 +168,9 @@ def place_request(
         # Free texts are stripped; enums (str subclasses) stay enums.
         **{k: v.strip() if type(v) is str else v for k, v in values.items()},
     )
-    db.session.add(request)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        existing = _find_submitted(submission_key, orderer)
-        if existing is None:
-            raise
-        return existing
+    concurrent = add_once(request, lambda: _find_submitted(submission_key, orderer))
+    if concurrent is not None:
+        return concurrent
     emails.compose_interpreter_order(request)
     audit.record("interpreter.create", actor=orderer, obj=request, number=request.number)
     db.session.commit()
