@@ -111,9 +111,39 @@ def test_session_cookie_flags(client, olten_user):
 
 
 def test_post_without_csrf_token_is_refused_with_a_german_page(client, olten_user):
-    response = client.post("/anmelden", data={"email": "clerk@olten.ch", "password": "x"})
+    """ASVS 4.2.2: state-changing requests need a valid anti-CSRF token."""
+    response = client.post("/anmelden", data={"email": "clerk@olten.ch", "password": "geheim"})
+    page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert "Formular abgelaufen" in response.get_data(as_text=True)
+    assert "Formular abgelaufen" in page
+    assert 'value="clerk@olten.ch"' in page
+    assert "geheim" not in page  # passwords are never carried over
+
+
+def test_an_expired_form_token_loses_nothing_typed(client, olten_user):
+    """The session changed while a long order form was open: the form is refused, its
+    contents come back with a fresh token and can be sent as they were."""
+    from sqlalchemy import select
+
+    from orders.models import Order
+    from tests.test_bestellungen import order_data
+
+    log_in(client, "clerk@olten.ch")
+    data = {
+        **order_data(),
+        "submission_key": "k",
+        "action": "submit",
+        "csrf_token": "ein-abgelaufenes-token",
+    }
+    response = client.post("/gemeinde/2581/bestellungen/neu/material", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'name="remarks" value="Bitte an den Schalter liefern."' in page
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
+    assert fields["csrf_token"] != "ein-abgelaufenes-token"
+    resent = client.post("/gemeinde/2581/bestellungen/neu/material", data=fields)
+    assert resent.status_code == 303
+    assert db.session.scalar(select(Order)).remarks == "Bitte an den Schalter liefern."
 
 
 def test_healthz(client, app):
