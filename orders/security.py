@@ -2,7 +2,7 @@
 
 from urllib.parse import urljoin, urlsplit
 
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, request
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -20,7 +20,16 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 def init_app(app: Flask) -> None:
+    app.before_request(_refuse_nul_characters)
     app.after_request(_add_security_headers)
+
+
+def _refuse_nul_characters():
+    """A NUL character cannot be typed and PostgreSQL cannot store it: refuse the request
+    before it reaches a query (it would otherwise end in a database error)."""
+    for values in (request.args, request.form):
+        if any("\x00" in value for value in values.values()):
+            abort(400)
 
 
 def _add_security_headers(response: Response) -> Response:

@@ -200,3 +200,24 @@ def test_database_away_gives_a_clear_503_page(tmp_path):
     assert response.status_code == 503
     assert "Vorübergehend nicht verfügbar" in page and "Traceback" not in page
     assert response.headers["Retry-After"] == "60"
+
+
+@pytest.mark.parametrize("url", ["/anmelden", "/kanton/?q=a%00b"])
+def test_nul_characters_are_refused_before_any_query(client, app, url):
+    """On PostgreSQL a NUL character in a query parameter is a database error; it is a clear
+    400 instead (ASVS 5.1.3)."""
+    from tests.conftest import csrf_token
+
+    if "?" in url:
+        response = client.get(url)
+    else:
+        response = client.post(
+            url,
+            data={
+                "email": "a\x00@olten.ch",
+                "password": "x",
+                "csrf_token": csrf_token(client, url),
+            },
+        )
+    assert response.status_code == 400
+    assert "Ungültige Anfrage" in response.get_data(as_text=True)

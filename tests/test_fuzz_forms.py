@@ -1,0 +1,173 @@
+"""Every form filled with arbitrary text, numbers, huge values, control characters, unicode
+oddities and missing fields: never a server error, German messages, nothing stored from a
+rejected form (OWASP ASVS 4.0.3 V5.1.3, V5.1.4: input validation on the server)."""
+
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from orders.extensions import db
+from orders.models import AuditEvent, CatalogueItem, InterpreterRequest, Order, User
+from tests.conftest import log_in
+from tests.test_bestellungen import order_data
+from tests.test_dolmetschen import booking_data
+
+ODD_TEXT = st.one_of(
+    st.text(max_size=40),
+    st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=300),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "-1",
+            "0",
+            "1e9",
+            "99999999999999999999",
+            "NaN",
+            "null",
+            "\x00",
+            "a\x00b",
+            "\x01\x1f\x7f",
+            "\r\nBcc: x@evil.ch",
+            "<script>alert(1)</script>",
+            "‮abc",
+            "2026-02-30",
+            "31.12.1899",
+            "𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
+            "a" * 5000,
+        ]
+    ),
+)
+
+
+def fields_strategy(base: dict):
+    """Each field keeps its good value, gets an odd one, or is missing."""
+    return st.fixed_dictionaries(
+        {}, optional={name: st.one_of(st.just(value), ODD_TEXT) for name, value in base.items()}
+    )
+
+
+SETTINGS = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+def counts() -> tuple:
+    return tuple(
+        db.session.scalar(select(func.count()).select_from(model))
+        for model in (Order, InterpreterRequest, User, CatalogueItem)
+    )
+
+
+def token(client, url: str) -> str:
+    return re.search(
+        r'name="csrf_token"[^>]*value="([^"]+)"', client.get(url).get_data(as_text=True)
+    ).group(1)
+
+
+def check_answer(response, before: tuple) -> None:
+    assert response.status_code < 500
+    if response.status_code == 200:
+        page = response.get_data(as_text=True)
+        assert "Bitte" in page or "prüfen" in page, page[:500]
+        if "Bitte prüfen Sie Ihre Bestellung" not in page:
+            assert counts() == before, "a rejected form stored something"
+
+
+@pytest.fixture
+def clerk(app, olten_user):
+    client = app.test_client()
+    log_in(client, "clerk@olten.ch")
+    return client
+
+
+@pytest.fixture
+def canton(app, kanton_user):
+    client = app.test_client()
+    log_in(client, "koordination@kanton.ch")
+    return client
+
+
+@SETTINGS
+@given(data=st.data())
+def test_order_form(clerk, data):
+    url = "/gemeinde/2581/bestellungen/neu/material"
+    fields = data.draw(
+        fields_strategy({**order_data(), "submission_key": "fuzz", "action": "submit"})
+    )
+    before = counts()
+    check_answer(clerk.post(url, data={**fields, "csrf_token": token(clerk, url)}), before)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_interpreter_form(clerk, data):
+    url = "/gemeinde/2581/dolmetschen/neu"
+    fields = data.draw(
+        fields_strategy({**booking_data(), "submission_key": "fuzz", "action": "submit"})
+    )
+    before = counts()
+    check_answer(clerk.post(url, data={**fields, "csrf_token": token(clerk, url)}), before)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_invitation_form(canton, data):
+    url = "/kanton/benutzer/einladen"
+    fields = data.draw(
+        fields_strategy(
+            {
+                "email": "neu@olten.ch",
+                "name": "Nora",
+                "role": "gemeinde",
+                "municipality": "1",
+                "function": "",
+                "phone": "",
+            }
+        )
+    )
+    before = counts()
+    response = canton.post(url, data={**fields, "csrf_token": token(canton, url)})
+    assert response.status_code < 500
+    if response.status_code == 200:
+        assert counts() == before
+
+
+@SETTINGS
+@given(data=st.data())
+def test_catalogue_form(canton, data):
+    url = "/kanton/katalog/neu"
+    fields = data.draw(
+        fields_strategy(
+            {
+                "name": "Flyer",
+                "category": "",
+                "description": "",
+                "max_quantity": "10",
+                "languages": "de",
+                "municipality": "",
+                "active": "y",
+            }
+        )
+    )
+    before = counts()
+    check_answer(canton.post(url, data={**fields, "csrf_token": token(canton, url)}), before)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_login_and_password_forms(app, data):
+    client = app.test_client()
+    for url, base in (
+        ("/anmelden", {"email": "a@olten.ch", "password": "x"}),
+        ("/passwort-vergessen", {"email": "a@olten.ch"}),
+    ):
+        fields = data.draw(fields_strategy(base))
+        response = client.post(url, data={**fields, "csrf_token": token(client, url)})
+        assert response.status_code in (200, 400, 429)
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+    db.session.query(AuditEvent).delete()
+    db.session.commit()
