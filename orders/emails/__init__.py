@@ -119,73 +119,66 @@ def _mail_domain() -> str:
     return parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1].rpartition("@")[2]
 
 
-def compose_interpreter_order(request: InterpreterRequest) -> list[OutboxMail]:
-    """The order for HEKS Linguadukt in a fixed layout, with a calendar file; replies go to
-    the orderer, who gets a copy."""
-    prefix = "DRINGEND Dolmetschbestellung" if request.urgent else "Dolmetschbestellung"
-    subject = _interpreter_subject(request, prefix)
+def _to_heks_with_copy(
+    template: str,
+    request: InterpreterRequest,
+    subject: str,
+    ics_name: str,
+    cancelled: bool,
+    extra_headers: dict[str, str] | None = None,
+) -> list[OutboxMail]:
+    """One mail to HEKS Linguadukt (replies go to the orderer) and a copy to the orderer, both
+    with the appointment as a calendar file."""
+    method = "CANCEL" if cancelled else "PUBLISH"
     ics = [
         (
-            f"{request.number}.ics",
-            "text/calendar; charset=utf-8; method=PUBLISH",
-            appointment_ics(request, _mail_domain()),
+            ics_name,
+            f"text/calendar; charset=utf-8; method={method}",
+            appointment_ics(request, _mail_domain(), cancelled=cancelled),
         )
     ]
-    urgent = {"X-Priority": "1 (Highest)", "Importance": "high"} if request.urgent else None
     context = {"request": request, "link": portal_url("dolmetschen.show", number=request.number)}
     return [
         _compose(
-            "interpreter_order",
+            template,
             to=[current_app.config["HEKS_MAIL_TO"]],
             subject=subject,
-            kind="interpreter_order",
+            kind=template,
             reply_to=request.orderer_email,
             attachments=ics,
-            extra_headers=urgent,
+            extra_headers=extra_headers,
             copy=False,
             **context,
         ),
         _compose(
-            "interpreter_order",
+            template,
             to=[request.orderer_email],
             subject=f"Kopie: {subject}",
-            kind="interpreter_order_copy",
+            kind=f"{template}_copy",
             attachments=ics,
             copy=True,
             **context,
         ),
     ]
+
+
+def compose_interpreter_order(request: InterpreterRequest) -> list[OutboxMail]:
+    """The order for HEKS in a fixed layout; an urgent one is marked in subject and headers."""
+    prefix = "DRINGEND Dolmetschbestellung" if request.urgent else "Dolmetschbestellung"
+    urgent = {"X-Priority": "1 (Highest)", "Importance": "high"} if request.urgent else None
+    return _to_heks_with_copy(
+        "interpreter_order",
+        request,
+        _interpreter_subject(request, prefix),
+        f"{request.number}.ics",
+        cancelled=False,
+        extra_headers=urgent,
+    )
 
 
 def compose_interpreter_cancellation(request: InterpreterRequest) -> list[OutboxMail]:
     """The cancellation quotes the original order so HEKS can match it without the portal."""
     subject = _interpreter_subject(request, "STORNIERUNG Dolmetschbestellung")
-    ics = [
-        (
-            f"{request.number}-storno.ics",
-            "text/calendar; charset=utf-8; method=CANCEL",
-            appointment_ics(request, _mail_domain(), cancelled=True),
-        )
-    ]
-    context = {"request": request, "link": portal_url("dolmetschen.show", number=request.number)}
-    return [
-        _compose(
-            "interpreter_cancellation",
-            to=[current_app.config["HEKS_MAIL_TO"]],
-            subject=subject,
-            kind="interpreter_cancellation",
-            reply_to=request.orderer_email,
-            attachments=ics,
-            copy=False,
-            **context,
-        ),
-        _compose(
-            "interpreter_cancellation",
-            to=[request.orderer_email],
-            subject=f"Kopie: {subject}",
-            kind="interpreter_cancellation_copy",
-            attachments=ics,
-            copy=True,
-            **context,
-        ),
-    ]
+    return _to_heks_with_copy(
+        "interpreter_cancellation", request, subject, f"{request.number}-storno.ics", cancelled=True
+    )
