@@ -260,10 +260,12 @@ def mail_app(migrated_database, smtp_server, app_config):
     """An app whose outbox delivers to the local SMTP server."""
     app = make_app(
         migrated_database,
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=smtp_server.port,
-        MAIL_TIMEOUT=5,
-        **app_config,
+        **{
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": smtp_server.port,
+            "MAIL_TIMEOUT": 5,
+            **app_config,
+        },
     )
     with prepared(app):
         yield app

@@ -3,6 +3,7 @@ is down, never sends twice, and shows what finally failed in the Postausgang."""
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -225,3 +226,19 @@ def test_postausgang_lists_by_status(app, client, status):
     page = client.get(f"/kanton/postausgang?status={status}").get_data(as_text=True)
     assert "kein Mailserver eingerichtet" in page
     assert ("Ohne Server 1" in page) is (status in {"pending", ""})
+
+
+@pytest.mark.parametrize("app_config", [{"MAIL_TIMEOUT": 1}])
+def test_a_slow_smtp_server_holds_up_nobody(mail_app, smtp_server, app_config):
+    """A server that takes far too long to answer: the deliverer gives up after MAIL_TIMEOUT and
+    retries later; web requests never talk to SMTP at all (OWASP ASVS 4.0.3 V11.1.7)."""
+    smtp_server.delay = 5
+    queue_mails(1)
+    started = time.monotonic()
+    report = outbox.deliver_due()
+    assert time.monotonic() - started < 4
+    assert report.retrying == 1
+    mail = db.session.scalar(select(OutboxMail))
+    assert mail.status is MailStatus.PENDING
+    assert "timed out" in mail.last_error.lower() or "Timeout" in mail.last_error
+    assert socket.getdefaulttimeout() is None  # the worker's timeout does not leak

@@ -11,6 +11,7 @@ Message-ID, so mail clients show it once.
 import smtplib
 import socket
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import make_msgid, parseaddr
@@ -93,24 +94,35 @@ def deliver_due(now: datetime | None = None, batch_size: int | None = None) -> D
     report = DeliveryReport()
     if not claimed:
         return report
-    # smtplib would otherwise wait forever on a server that accepts and never answers.
-    socket.setdefaulttimeout(current_app.config["MAIL_TIMEOUT"])
-    try:
-        connection = mail.connect().__enter__()
-    except (OSError, smtplib.SMTPException) as error:
-        for outbox_mail in claimed:
-            _record_failure(outbox_mail, error, now, report)
-        db.session.commit()
-        return report
-    try:
-        for outbox_mail in claimed:
-            _send_one(connection, outbox_mail, now, report)
-    finally:
+    with socket_timeout(current_app.config["MAIL_TIMEOUT"]):
         try:
-            connection.__exit__(None, None, None)
-        except (OSError, smtplib.SMTPException):
-            pass
+            connection = mail.connect().__enter__()
+        except (OSError, smtplib.SMTPException) as error:
+            for outbox_mail in claimed:
+                _record_failure(outbox_mail, error, now, report)
+            db.session.commit()
+            return report
+        try:
+            for outbox_mail in claimed:
+                _send_one(connection, outbox_mail, now, report)
+        finally:
+            try:
+                connection.__exit__(None, None, None)
+            except (OSError, smtplib.SMTPException):
+                pass
     return report
+
+
+@contextmanager
+def socket_timeout(seconds: float):
+    """Flask-Mail opens its SMTP connection without a timeout, so smtplib would wait forever on
+    a server that accepts and never answers; sockets opened here get one."""
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(previous)
 
 
 def _claim(now: datetime, batch_size: int) -> list[OutboxMail]:
