@@ -3,6 +3,7 @@
 import secrets
 import signal
 import time
+from datetime import timedelta
 
 import click
 from flask import Flask, current_app
@@ -152,6 +153,20 @@ def deliver(loop, interval):
         if report.handled < current_app.config["MAIL_BATCH_SIZE"]:
             time.sleep(interval)
         db.session.remove()
+
+
+@mail_cli.command("aufraeumen")
+@click.option(
+    "--tage",
+    type=int,
+    default=None,
+    help="Keep delivered mails this many days (default: MAIL_RETENTION_DAYS, 90).",
+)
+def mail_retention(tage):
+    """Delete delivered mails after the retention period (daily cron)."""
+    days = tage if tage is not None else current_app.config["MAIL_RETENTION_DAYS"]
+    removed = outbox.purge_sent(timedelta(days=days))
+    click.echo(f"{removed} versandte Mails gelöscht (älter als {days} Tage).")
 
 
 @interpreting_cli.command("aufraeumen")

@@ -89,7 +89,8 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "MAIL_DEFAULT_SENDER": os.environ.get(
             "MAIL_DEFAULT_SENDER", "start.integration <noreply@start-integration.so.ch>"
         ),
-        "MAIL_MAX_ATTEMPTS": int(os.environ.get("MAIL_MAX_ATTEMPTS", "10")),
+        "MAIL_RETENTION_DAYS": int(os.environ.get("MAIL_RETENTION_DAYS", "90")),
+        "MAIL_GIVE_UP_AFTER_HOURS": float(os.environ.get("MAIL_GIVE_UP_AFTER_HOURS", "72")),
         "MAIL_CLAIM_SECONDS": int(os.environ.get("MAIL_CLAIM_SECONDS", "300")),
         "MAIL_BATCH_SIZE": int(os.environ.get("MAIL_BATCH_SIZE", "100")),
         # Where new orders are sent for processing by the canton.

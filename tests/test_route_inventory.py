@@ -72,6 +72,7 @@ MATRIX = {
     "/kanton/postausgang": ("GET", CANTON_ONLY),
     "/kanton/postausgang/<int:mail_id>": ("GET", CANTON_ONLY),
     "/kanton/postausgang/<int:mail_id>/erneut-senden": ("POST", POST_CANTON),
+    "/kanton/postausgang/fehlgeschlagene-erneut-senden": ("POST", POST_CANTON),
     "/kanton/protokoll": ("GET", CANTON_ONLY),
 }
 

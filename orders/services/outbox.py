@@ -5,9 +5,15 @@ mails are committed together or not at all. A deliverer claims due rows for a li
 (`claimed_until`): two deliverers never claim the same row, and the claim of a killed deliverer
 runs out so that another one delivers the mail. A mail whose sending was interrupted between the
 SMTP server's acceptance and the database update can go out twice; it then carries the same
-Message-ID, so mail clients show it once.
+Message-ID, so mail clients show it once. A deliverer whose batch takes longer than half its claim
+renews the claim before the next mail and skips the mails that are no longer its own.
+
+A temporary failure (server down, 4xx) is retried with growing waits until the mail is
+retried for MAIL_GIVE_UP_AFTER_HOURS; a permanent one (5xx, refused recipient, unencodable address)
+fails at once and shows in the Postausgang with its reason.
 """
 
+import re
 import smtplib
 import socket
 import uuid
@@ -18,14 +24,20 @@ from email.utils import make_msgid, parseaddr
 
 from flask import current_app
 from flask_mail import Attachment, BadHeaderError, Message
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 
 from orders.extensions import db, mail
 from orders.models import MailStatus, OutboxAttachment, OutboxMail, User
 from orders.models.types import utcnow
 from orders.services import audit
 
-MAX_BACKOFF = timedelta(hours=6)
+MAX_BACKOFF = timedelta(hours=1)
+
+# Mails whose links carry a secret (a password can be set with them): once delivered, the
+# stored copy loses its links, so that nobody reading the Postausgang can use them.
+KINDS_WITH_SECRET_LINKS = frozenset({"invitation", "password_reset"})
+LINK = re.compile(r"https?://[^\s\"'<>]+")
+REMOVED_LINK = "[Link nach dem Versand entfernt]"
 
 
 def single_line(text: str) -> str:
@@ -87,10 +99,19 @@ def smtp_configured() -> bool:
     return bool(current_app.config.get("MAIL_SERVER"))
 
 
+@dataclass
+class Claim:
+    """The mails one deliverer has claimed, and when it must renew its claim on them."""
+
+    token: str
+    mail_ids: set[int]
+    renew_at: datetime
+
+
 def deliver_due(now: datetime | None = None, batch_size: int | None = None) -> DeliveryReport:
     """Claim the mails that are due and send them over one SMTP connection."""
     now = now or utcnow()
-    claimed = _claim(now, batch_size or current_app.config["MAIL_BATCH_SIZE"])
+    claim, claimed = _claim(now, batch_size or current_app.config["MAIL_BATCH_SIZE"])
     report = DeliveryReport()
     if not claimed:
         return report
@@ -104,7 +125,9 @@ def deliver_due(now: datetime | None = None, batch_size: int | None = None) -> D
             return report
         try:
             for outbox_mail in claimed:
-                _send_one(connection, outbox_mail, now, report)
+                _renew_if_due(claim)
+                if outbox_mail.id in claim.mail_ids:
+                    _send_one(connection, outbox_mail, now, report)
         finally:
             try:
                 connection.__exit__(None, None, None)
@@ -125,7 +148,11 @@ def socket_timeout(seconds: float):
         socket.setdefaulttimeout(previous)
 
 
-def _claim(now: datetime, batch_size: int) -> list[OutboxMail]:
+def _claim_duration() -> timedelta:
+    return timedelta(seconds=current_app.config["MAIL_CLAIM_SECONDS"])
+
+
+def _claim(now: datetime, batch_size: int) -> tuple[Claim, list[OutboxMail]]:
     claim_token = uuid.uuid4().hex
     due = (
         select(OutboxMail.id)
@@ -139,7 +166,7 @@ def _claim(now: datetime, batch_size: int) -> list[OutboxMail]:
     )
     if db.engine.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
-    claim_until = now + timedelta(seconds=current_app.config["MAIL_CLAIM_SECONDS"])
+    claim_until = now + _claim_duration()
     # One UPDATE statement: atomic on SQLite (one writer at a time) and, with SKIP LOCKED,
     # free of waits and double claims on PostgreSQL.
     db.session.execute(
@@ -149,17 +176,39 @@ def _claim(now: datetime, batch_size: int) -> list[OutboxMail]:
         execution_options={"synchronize_session": False},
     )
     db.session.commit()
-    return list(
+    claimed = list(
         db.session.scalars(
             select(OutboxMail).where(OutboxMail.claim_token == claim_token).order_by(OutboxMail.id)
         )
     )
+    renew_at = utcnow() + _claim_duration() / 2
+    return Claim(claim_token, {m.id for m in claimed}, renew_at), claimed
+
+
+def _renew_if_due(claim: Claim) -> None:
+    """Extend the claim on the mails still ours before it can run out under a slow batch.
+
+    A mail another deliverer claimed meanwhile (its token replaced ours) is left to it.
+    """
+    now = utcnow()
+    if now < claim.renew_at:
+        return
+    renewed = db.session.scalars(
+        update(OutboxMail)
+        .where(OutboxMail.claim_token == claim.token, OutboxMail.status == MailStatus.PENDING)
+        .values(claimed_until=now + _claim_duration())
+        .returning(OutboxMail.id),
+        execution_options={"synchronize_session": False},
+    )
+    claim.mail_ids = set(renewed)
+    db.session.commit()
+    claim.renew_at = now + _claim_duration() / 2
 
 
 def _send_one(connection, outbox_mail: OutboxMail, now: datetime, report: DeliveryReport) -> None:
     try:
         connection.send(to_message(outbox_mail))
-    except (OSError, smtplib.SMTPException, BadHeaderError) as error:
+    except Exception as error:  # one bad mail, whatever is wrong with it, must not stop the batch
         _record_failure(outbox_mail, error, now, report)
     else:
         outbox_mail.status = MailStatus.SENT
@@ -167,8 +216,16 @@ def _send_one(connection, outbox_mail: OutboxMail, now: datetime, report: Delive
         outbox_mail.attempts += 1
         outbox_mail.claimed_until = None
         outbox_mail.last_error = None
+        if outbox_mail.kind in KINDS_WITH_SECRET_LINKS:
+            _remove_links(outbox_mail)
         report.sent += 1
     db.session.commit()
+
+
+def _remove_links(outbox_mail: OutboxMail) -> None:
+    outbox_mail.body_text = LINK.sub(REMOVED_LINK, outbox_mail.body_text)
+    if outbox_mail.body_html:
+        outbox_mail.body_html = LINK.sub(REMOVED_LINK, outbox_mail.body_html)
 
 
 def to_message(outbox_mail: OutboxMail) -> Message:
@@ -190,11 +247,14 @@ def to_message(outbox_mail: OutboxMail) -> Message:
 
 
 def is_permanent(error: Exception) -> bool:
-    """A refusal that will not change by retrying (SMTP 5xx, a refused recipient, a bad header)."""
-    if isinstance(error, BadHeaderError | smtplib.SMTPRecipientsRefused):
+    """A failure that will not change by retrying: SMTP 5xx, a refused recipient, a bad header,
+    or a mail that cannot be put on the wire at all (e.g. an address the server cannot take).
+    Network errors and 4xx answers are temporary."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
         return True
-    code = getattr(error, "smtp_code", None)
-    return isinstance(code, int) and 500 <= code < 600
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 500 <= error.smtp_code < 600
+    return not isinstance(error, OSError)  # smtplib's errors are OSErrors too
 
 
 def _record_failure(
@@ -203,7 +263,8 @@ def _record_failure(
     outbox_mail.attempts += 1
     outbox_mail.claimed_until = None
     outbox_mail.last_error = describe_error(error)
-    if is_permanent(error) or outbox_mail.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+    give_up_after = timedelta(hours=current_app.config["MAIL_GIVE_UP_AFTER_HOURS"])
+    if is_permanent(error) or retry_span(outbox_mail.attempts) >= give_up_after:
         outbox_mail.status = MailStatus.FAILED
         report.failed += 1
     else:
@@ -212,8 +273,14 @@ def _record_failure(
 
 
 def backoff(attempts: int) -> timedelta:
-    """1, 2, 4, 8 ... minutes after the first, second, third ... failure, at most 6 hours."""
-    return min(timedelta(minutes=2 ** (attempts - 1)), MAX_BACKOFF)
+    """1, 2, 4, 8 ... minutes after the first, second, third ... failure, at most an hour."""
+    return min(timedelta(minutes=2 ** min(attempts - 1, 20)), MAX_BACKOFF)
+
+
+def retry_span(attempts: int) -> timedelta:
+    """How long a mail has been retried after this many failed attempts (counted from its first
+    attempt, so that a resend by hand starts afresh)."""
+    return sum((backoff(n) for n in range(1, attempts + 1)), timedelta())
 
 
 def describe_error(error: Exception) -> str:
@@ -235,10 +302,41 @@ def _text(value: bytes | str) -> str:
 
 
 def resend(outbox_mail: OutboxMail, actor: User) -> None:
-    """Put a failed (or not yet delivered) mail back in the queue, now."""
+    """Put a failed mail back in the queue, now (a pending one is retried anyway, a sent one
+    must not go out twice)."""
+    if outbox_mail.status is not MailStatus.FAILED:
+        raise ValueError("only a failed mail can be sent again")
+    _requeue(outbox_mail)
+    audit.record("mail.resend", actor=actor, obj=outbox_mail, subject=outbox_mail.subject)
+    db.session.commit()
+
+
+def resend_all_failed(actor: User) -> int:
+    """Put every failed mail back in the queue, e.g. after a wrong SMTP setting was fixed."""
+    failed = list(
+        db.session.scalars(select(OutboxMail).where(OutboxMail.status == MailStatus.FAILED))
+    )
+    for outbox_mail in failed:
+        _requeue(outbox_mail)
+    if failed:
+        audit.record("mail.resend_all", actor=actor, count=len(failed))
+    db.session.commit()
+    return len(failed)
+
+
+def _requeue(outbox_mail: OutboxMail) -> None:
     outbox_mail.status = MailStatus.PENDING
     outbox_mail.attempts = 0
     outbox_mail.next_attempt_at = utcnow()
     outbox_mail.claimed_until = None
-    audit.record("mail.resend", actor=actor, obj=outbox_mail, subject=outbox_mail.subject)
+
+
+def purge_sent(older_than: timedelta, now: datetime | None = None) -> int:
+    """Delete delivered mails older than the retention period: they hold personal data (orders,
+    appointments of people who need an interpreter) that the portal keeps elsewhere anyway."""
+    cutoff = (now or utcnow()) - older_than
+    result = db.session.execute(
+        delete(OutboxMail).where(OutboxMail.status == MailStatus.SENT, OutboxMail.sent_at < cutoff)
+    )
     db.session.commit()
+    return result.rowcount

@@ -2,7 +2,7 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from orders.extensions import db
@@ -34,6 +34,11 @@ def index():
         status=status,
         labels=STATUS_LABELS,
         smtp_configured=outbox.smtp_configured(),
+        failed_count=db.session.scalar(
+            select(func.count())
+            .select_from(OutboxMail)
+            .where(OutboxMail.status == MailStatus.FAILED)
+        ),
     )
 
 
@@ -48,12 +53,20 @@ def show(mail_id: int):
 @kanton_required
 def resend(mail_id: int):
     mail = db.session.get(OutboxMail, mail_id) or abort(404)
-    if mail.status is MailStatus.SENT:
-        flash("Diese Nachricht wurde bereits versandt.", "error")
-    else:
+    if mail.status is MailStatus.FAILED:
         outbox.resend(mail, current_user)
         flash("Die Nachricht wird erneut gesendet.", "success")
+    else:
+        flash("Nur fehlgeschlagene Nachrichten können erneut gesendet werden.", "error")
     return redirect(url_for("kanton_outbox.show", mail_id=mail.id))
+
+
+@bp.post("/postausgang/fehlgeschlagene-erneut-senden")
+@kanton_required
+def resend_all_failed():
+    count = outbox.resend_all_failed(current_user)
+    flash(f"{count} fehlgeschlagene Nachrichten werden erneut gesendet.", "success")
+    return redirect(url_for("kanton_outbox.index", status=MailStatus.PENDING.value))
 
 
 @bp.get("/protokoll")
