@@ -4,6 +4,7 @@ from pathlib import Path
 
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from orders import formatting, security
 from orders.config import load_config
@@ -21,6 +22,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         instance_path=str(PROJECT_ROOT / "instance"),
     )
     app.config.update(load_config(Path(app.instance_path), overrides))
+    if hops := app.config["PROXY_HOPS"]:
+        # The client's address (login throttling), https and the public host come from the proxy.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     # Mail templates live beside the code that composes them, reachable as "mail/...".
     app.jinja_loader = ChoiceLoader(
         [app.jinja_loader, PrefixLoader({"mail": FileSystemLoader(MAIL_TEMPLATES)})]

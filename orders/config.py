@@ -77,6 +77,10 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "LOGIN_FAILURE_LIMITS_PER_ADDRESS": os.environ.get(
             "LOGIN_FAILURE_LIMITS_PER_ADDRESS", "30 per 5 minutes;100 per hour"
         ),
+        "PASSWORD_RESET_LIMITS": os.environ.get("PASSWORD_RESET_LIMITS", "3 per hour;10 per day"),
+        "PASSWORD_RESET_LIMITS_PER_ADDRESS": os.environ.get(
+            "PASSWORD_RESET_LIMITS_PER_ADDRESS", "20 per hour"
+        ),
         # Mail: without MAIL_SERVER nothing is delivered and mails stay in the Postausgang.
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
         "MAIL_SUPPRESS_SEND": False,
@@ -101,6 +105,9 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         # Free texts about the people concerned are removed after this many days.
         "INTERPRETER_RETENTION_DAYS": int(os.environ.get("INTERPRETER_RETENTION_DAYS", "365")),
         "DEMO_ACCOUNTS_ALLOWED": env == "development",
+        # Behind a reverse proxy (TLS ends there): how many proxies set X-Forwarded-For/-Proto/
+        # -Host. 0 trusts no such header; never more than there really are.
+        "PROXY_HOPS": int(os.environ.get("PROXY_HOPS", "0")),
     }
     if env == "testing":
         config.update(TESTING=True, SESSION_COOKIE_SECURE=False)

@@ -28,8 +28,9 @@ def _refuse_nul_characters():
     """A NUL character cannot be typed and PostgreSQL cannot store it: refuse the request
     before it reaches a query (it would otherwise end in a database error)."""
     for values in (request.args, request.form):
-        if any("\x00" in value for value in values.values()):
-            abort(400)
+        for name, all_values in values.lists():
+            if "\x00" in name or any("\x00" in value for value in all_values):
+                abort(400)
 
 
 def _add_security_headers(response: Response) -> Response:
@@ -56,4 +57,6 @@ def safe_next_url(target: str | None) -> str | None:
         return None
     if not target.startswith("/") or target.startswith("//"):
         return None
-    return there.path + (f"?{there.query}" if there.query else "")
+    path = there.path + (f"?{there.query}" if there.query else "")
+    # "/.//evil.com" resolves to "//evil.com", which a browser reads as another host.
+    return None if path.startswith("//") else path

@@ -156,6 +156,27 @@ def test_reset_answers_the_same_for_unknown_addresses(mail_app, smtp_server):
     assert outbox.deliver_due().sent == 1
 
 
+def test_reset_requests_are_throttled_without_telling_anything(mail_app, smtp_server):
+    """OWASP ASVS 4.0.3 V2.5.7/V11.1.4: nobody floods a mailbox with reset links; beyond the
+    limit (3 per hour and address) the page answers the same and nothing is sent."""
+    make_user("clerk@olten.ch", 2581)
+    pages = [
+        post_form(mail_app.test_client(), "/passwort-vergessen", {"email": "clerk@olten.ch"})
+        for _ in range(4)
+    ]
+    assert {page.status_code for page in pages} == {200}
+    assert len({page.get_data(as_text=True) for page in pages}) == 1
+    assert outbox.deliver_due().sent == 3
+    assert len(smtp_server.to("clerk@olten.ch")) == 3
+
+
+def test_addresses_a_mail_server_cannot_take_are_refused_beside_the_field(client, kanton_user):
+    log_in(client, "koordination@kanton.ch")
+    page = invite(client, email="jürg@olten.ch").get_data(as_text=True)
+    assert "Bitte geben Sie eine gültige E-Mail-Adresse ein" in page
+    assert db.session.scalar(select(User).where(User.name == "Nora Neu")) is None
+
+
 def test_expired_reset_link_is_refused(mail_app, smtp_server):
     make_user("clerk@olten.ch", 2581)
     post_form(mail_app.test_client(), "/passwort-vergessen", {"email": "clerk@olten.ch"})

@@ -15,7 +15,7 @@ from orders import create_app
 from orders.config import ConfigError
 from orders.extensions import db
 from orders.formatting import format_chf, format_date, format_datetime, format_number
-from tests.conftest import log_in
+from tests.conftest import PASSWORD, log_in, make_app, make_user
 
 
 def test_production_refuses_to_start_without_a_real_secret_key(monkeypatch):
@@ -32,19 +32,49 @@ def test_production_refuses_to_start_without_a_real_secret_key(monkeypatch):
         )
 
 
-def test_production_cookies_are_secure(monkeypatch):
-    monkeypatch.setenv("SECRET_KEY", "k" * 64)
-    app = create_app(
-        {
-            "PORTAL_ENV": "production",
-            "PORTAL_BASE_URL": "https://portal.so.ch",
-            "SQLALCHEMY_DATABASE_URI": "sqlite://",
-        }
+def test_production_session_cookie_is_secure_httponly_and_lax(migrated_database, app):
+    """OWASP ASVS 4.0.3 V3.4.1-V3.4.3: after a real login over https in production, the session
+    cookie carries Secure, HttpOnly and SameSite=Lax."""
+    make_user("clerk@olten.ch", 2581)
+    production = make_app(
+        migrated_database, PORTAL_ENV="production", PORTAL_BASE_URL="https://portal.so.ch"
     )
-    assert app.config["SESSION_COOKIE_SECURE"] is True
-    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
-    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
-    assert app.config["DEMO_ACCOUNTS_ALLOWED"] is False
+    assert production.config["DEMO_ACCOUNTS_ALLOWED"] is False
+    client = production.test_client()
+    here = "https://portal.so.ch/anmelden"
+    page = client.get(here).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post(
+        here,
+        data={"csrf_token": token, "email": "clerk@olten.ch", "password": PASSWORD},
+        headers={"Referer": here},
+    )
+    assert response.status_code == 302
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("portal_session=")
+    assert "; Secure" in cookie and "; HttpOnly" in cookie and "; SameSite=Lax" in cookie
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_wsgi_entry_point_runs_under_the_production_rules():
+    """gunicorn wsgi:app without PORTAL_ENV must not fall back to the development settings."""
+    env = {k: v for k, v in os.environ.items() if k not in {"PORTAL_ENV", "SECRET_KEY"}}
+    result = subprocess.run(
+        [sys.executable, "-c", "import wsgi"], env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.parametrize("app_config", [{"PROXY_HOPS": 1}])
+def test_behind_one_proxy_its_forwarded_headers_count(client, app, app_config):
+    response = client.get("/anmelden", headers={"X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" in response.headers
+
+
+def test_without_a_configured_proxy_forwarded_headers_are_ignored(client, app):
+    response = client.get("/anmelden", headers={"X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" not in response.headers
 
 
 def test_demo_accounts_are_refused_in_production(tmp_path):
@@ -112,12 +142,34 @@ def test_session_cookie_flags(client, olten_user):
 
 def test_post_without_csrf_token_is_refused_with_a_german_page(client, olten_user):
     """ASVS 4.2.2: state-changing requests need a valid anti-CSRF token."""
-    response = client.post("/anmelden", data={"email": "clerk@olten.ch", "password": "geheim"})
+    response = client.post(
+        "/anmelden",
+        data={"email": "clerk@olten.ch", "password": "geheim"},
+        headers={"Origin": "http://localhost"},
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "Formular abgelaufen" in page
     assert 'value="clerk@olten.ch"' in page
     assert "geheim" not in page  # passwords are never carried over
+
+
+@pytest.mark.parametrize(
+    "headers", [{"Origin": "https://evil.example"}, {"Referer": "https://evil.example/x"}, {}]
+)
+def test_a_form_posted_from_another_site_is_not_offered_back(client, olten_user, headers):
+    """OWASP ASVS 4.0.3 V4.2.2: a form another site posts here without a token is refused, and
+    its fields are not turned into a form with a valid token that one click would send."""
+    log_in(client, "clerk@olten.ch")
+    response = client.post(
+        "/gemeinde/2581/bestellungen/neu/material",
+        data={"remarks": "Von aussen", "action": "submit"},
+        headers=headers,
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Formular abgelaufen" in page
+    assert "Von aussen" not in page and "Eingaben erneut senden" not in page
 
 
 def test_an_expired_form_token_loses_nothing_typed(client, olten_user):
@@ -135,7 +187,11 @@ def test_an_expired_form_token_loses_nothing_typed(client, olten_user):
         "action": "submit",
         "csrf_token": "ein-abgelaufenes-token",
     }
-    response = client.post("/gemeinde/2581/bestellungen/neu/material", data=data)
+    response = client.post(
+        "/gemeinde/2581/bestellungen/neu/material",
+        data=data,
+        headers={"Referer": "http://localhost/gemeinde/2581/bestellungen/neu/material"},
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert 'name="remarks" value="Bitte an den Schalter liefern."' in page

@@ -25,6 +25,8 @@ def email_address() -> Email:
     return Email(
         message="Bitte geben Sie eine gültige E-Mail-Adresse ein, z. B. name@gemeinde.ch.",
         check_deliverability=False,
+        # Mail servers without SMTPUTF8 cannot take umlauts before the @ (the domain is fine).
+        allow_smtputf8=False,
     )
 
 

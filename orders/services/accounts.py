@@ -137,7 +137,15 @@ def set_password_with_token(token: str, purpose: TokenPurpose, password: str) ->
         raise AccountError("Dieser Link ist abgelaufen oder wurde bereits verwendet.")
     check_password_rules(password, account_token.user)
     user = account_token.user
-    account_token.used_at = utcnow()
+    # Claimed in one statement: of two requests racing with the same link, one wins.
+    claimed = db.session.execute(
+        update(AccountToken)
+        .where(AccountToken.id == account_token.id, AccountToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        raise AccountError("Dieser Link ist abgelaufen oder wurde bereits verwendet.")
     user.password_hash = generate_password_hash(password)
     sessions.end_all_sessions(user)
     action = (
@@ -161,9 +169,15 @@ def check_password_rules(password: str, user: User) -> None:
 
 
 def request_password_reset(email: str) -> None:
-    """Mail a reset link if an active account has this address; say nothing either way."""
+    """Mail a reset link if an active account has this address; say nothing either way.
+
+    Both ways write to the audit log and commit, so that the answer takes about as long for an
+    unknown address as for a known one (the mail itself goes out later, from the outbox).
+    """
     user = find_by_email(email)
     if user is None or not user.active:
+        audit.record("user.request_password_reset_unknown", actor=None, email=email[:254])
+        db.session.commit()
         return
     token = _issue_token(
         user, TokenPurpose.PASSWORD_RESET, current_app.config["PASSWORD_RESET_VALID_FOR"]

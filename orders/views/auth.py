@@ -7,7 +7,7 @@ from orders.forms.auth import ChangePasswordForm, ForgotPasswordForm, LoginForm,
 from orders.models import TokenPurpose
 from orders.security import safe_next_url
 from orders.services import accounts
-from orders.services.throttle import login_throttle
+from orders.services.throttle import login_throttle, password_reset_throttle
 
 bp = Blueprint("auth", __name__)
 
@@ -39,7 +39,7 @@ def login():
         else:
             user = accounts.authenticate(form.email.data, form.password.data)
             if user is None:
-                throttle.record_failure(form.email.data, address)
+                throttle.record(form.email.data, address)
                 error = "E-Mail-Adresse oder Passwort ist falsch, oder das Konto ist deaktiviert."
             else:
                 session.clear()  # a fresh session: no fixation of a pre-login session
@@ -96,7 +96,13 @@ def reset_password(token: str):
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        accounts.request_password_reset(form.email.data)
+        # Beyond the limit nothing is sent, and the answer stays the same: it must not tell
+        # whether an address has an account (OWASP ASVS 4.0.3 V2.5.7, V11.1.4).
+        throttle = password_reset_throttle()
+        address = request.remote_addr or ""
+        if not throttle.wait_seconds(form.email.data, address):
+            throttle.record(form.email.data, address)
+            accounts.request_password_reset(form.email.data)
         return render_template("auth/forgot_password_sent.html", email=form.email.data)
     return render_template("auth/forgot_password.html", form=form)
 
