@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app orders
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-postgres lint setup db clean
+.PHONY: run test test-postgres lint audit setup db clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ lint: setup
 	$(BIN)/ruff check orders tests
 	$(BIN)/ruff format --check orders tests
 	$(BIN)/bandit -q -c pyproject.toml -r orders
+
+## Known vulnerabilities in the installed dependencies (needs the PyPI advisory service).
+audit: setup
+	$(BIN)/pip-audit --strict --skip-editable
 
 clean:
 	rm -rf $(VENV) instance/portal.db* .pytest_cache

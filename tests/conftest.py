@@ -298,7 +298,8 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 @pytest.fixture(scope="session")
 def browser():
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    if not executable:
         message = f"Chromium not found at {CHROMIUM}: install Debian's chromium package"
         if IN_CI:
             pytest.fail(message)
@@ -307,7 +308,7 @@ def browser():
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
+            executable_path=executable,
             headless=True,
             args=[
                 "--no-sandbox",
