@@ -35,6 +35,8 @@ def test_email_is_case_insensitive(client, olten_user):
 
 
 def test_wrong_password_shows_german_message_and_keeps_email(client, olten_user):
+    """A wrong password logs nobody in and gets one generic message that does not say which field
+    was wrong (OWASP ASVS 4.0.3 V7.4.1)."""
     response = post_form(client, "/anmelden", {"email": "clerk@olten.ch", "password": "falsch"})
     page = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -51,12 +53,15 @@ def test_empty_fields_get_messages_beside_the_fields(client):
 
 
 def test_pages_need_login(client, app):
+    """Pages are refused to anonymous visitors on the server (OWASP ASVS 4.0.3 V4.1.1, V4.1.3)."""
     response = client.get("/gemeinde/2581")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/anmelden?next=")
 
 
 def test_logout_ends_the_session_on_the_server(client, olten_user):
+    """Logout invalidates the session on the server; the old cookie no longer works
+    (OWASP ASVS 4.0.3 V3.3.1)."""
     log_in(client, "clerk@olten.ch")
     cookie = client.get_cookie("portal_session")
     assert db.session.scalar(select(func.count()).select_from(LoginSession)) == 1
@@ -68,6 +73,8 @@ def test_logout_ends_the_session_on_the_server(client, olten_user):
 
 
 def test_deactivated_account_is_logged_out_on_next_request(client, olten_user):
+    """The account is checked on every request: deactivation takes away access at once
+    (OWASP ASVS 4.0.3 V4.1.1, V4.1.3)."""
     log_in(client, "clerk@olten.ch")
     assert client.get("/gemeinde/2581").status_code == 200
     olten_user.active = False
@@ -76,6 +83,7 @@ def test_deactivated_account_is_logged_out_on_next_request(client, olten_user):
 
 
 def test_deactivated_account_cannot_log_in(client, app):
+    """A deactivated account cannot log in (OWASP ASVS 4.0.3 V4.1.3)."""
     make_user("gone@olten.ch", 2581, active=False)
     response = post_form(client, "/anmelden", {"email": "gone@olten.ch", "password": PASSWORD})
     assert response.status_code == 200
@@ -83,6 +91,8 @@ def test_deactivated_account_cannot_log_in(client, app):
 
 
 def test_idle_session_expires(client, olten_user):
+    """An idle session ends and needs a new login (OWASP ASVS 4.0.3 V3.3.2; L2 asks for 30 idle
+    minutes, SESSION_IDLE_MINUTES defaults to 120)."""
     log_in(client, "clerk@olten.ch")
     login_session = db.session.scalar(select(LoginSession))
     login_session.last_seen_at = utcnow() - timedelta(hours=3)
@@ -91,6 +101,7 @@ def test_idle_session_expires(client, olten_user):
 
 
 def test_password_change_ends_other_sessions(app, olten_user):
+    """A password change ends the account's other sessions (OWASP ASVS 4.0.3 V2.1.5, V3.3.3)."""
     laptop, phone = app.test_client(), app.test_client()
     log_in(laptop, "clerk@olten.ch")
     log_in(phone, "clerk@olten.ch")
@@ -121,6 +132,7 @@ def test_password_change_ends_other_sessions(app, olten_user):
     ],
 )
 def test_next_redirect_stays_on_this_site(client, kanton_user, next_url, expected):
+    """The next= redirect after login only goes to this site (OWASP ASVS 4.0.3 V5.1.5)."""
     response = post_form(
         client,
         f"/anmelden?next={next_url}",
@@ -132,6 +144,7 @@ def test_next_redirect_stays_on_this_site(client, kanton_user, next_url, expecte
 
 
 def test_throttling_after_five_failures_even_with_the_right_password(client, olten_user):
+    """Soft lockout after five failures, per account and address (OWASP ASVS 4.0.3 V2.2.1)."""
     for _ in range(5):
         post_form(client, "/anmelden", {"email": "clerk@olten.ch", "password": "falsch"})
     response = post_form(client, "/anmelden", {"email": "clerk@olten.ch", "password": PASSWORD})
@@ -146,6 +159,7 @@ def test_throttling_after_five_failures_even_with_the_right_password(client, olt
 
 
 def test_throttling_wait_grows(app, olten_user):
+    """The lockout wait grows with further failures (OWASP ASVS 4.0.3 V2.2.1)."""
     from orders.services.throttle import login_throttle
 
     throttle = login_throttle()
@@ -159,6 +173,7 @@ def test_throttling_wait_grows(app, olten_user):
 
 
 def test_throttling_per_address(app):
+    """Many failures from one address lock it for all accounts (OWASP ASVS 4.0.3 V2.2.1)."""
     from orders.services.throttle import login_throttle
 
     throttle = login_throttle()
@@ -169,6 +184,8 @@ def test_throttling_per_address(app):
 
 
 def test_logins_and_failures_are_audited(client, olten_user):
+    """Successful and failed logins are logged with actor and address
+    (OWASP ASVS 4.0.3 V7.1.3, V7.2.1)."""
     post_form(client, "/anmelden", {"email": "clerk@olten.ch", "password": "falsch"})
     log_in(client, "clerk@olten.ch")
     actions = list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))

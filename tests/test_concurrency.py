@@ -92,6 +92,8 @@ def start_gunicorn(database_url: str) -> tuple[subprocess.Popen, str]:
 
 
 def test_concurrent_orders_are_stored_exactly_once(app, migrated_database):
+    """Concurrent and double-clicked submissions store each order exactly once
+    (OWASP ASVS 4.0.3 V11.1.6)."""
     for index in range(USERS):
         make_user(f"clerk{index}@olten.ch", 2581)
     server, base = start_gunicorn(migrated_database)

@@ -69,6 +69,8 @@ def test_nothing_is_sent_twice(mail_app, smtp_server):
 
 
 def test_server_down_keeps_the_mail_and_delivers_it_once_when_back(mail_app, smtp_server):
+    """A mail server that is down is handled: the mail waits and goes out once when it is back
+    (OWASP ASVS 4.0.3 V7.4.2)."""
     smtp_server.stop()
     queue_mails(2)
     report = outbox.deliver_due()
@@ -94,6 +96,8 @@ def test_back_off_grows():
 
 
 def test_refused_recipient_fails_permanently_and_shows_in_postausgang(mail_app, smtp_server):
+    """A permanent SMTP refusal is handled, recorded with its reason and shown for a resend
+    (OWASP ASVS 4.0.3 V7.4.2)."""
     smtp_server.refuse.add("nobody@gemeinde.ch")
     outbox.enqueue(to=["nobody@gemeinde.ch"], subject="Unzustellbar", body_text="x")
     db.session.commit()
@@ -144,7 +148,7 @@ def test_a_server_down_for_a_day_loses_nothing_and_gives_up_only_after_days(mail
 
 def test_a_mail_the_server_cannot_take_fails_alone_and_the_batch_goes_on(mail_app, smtp_server):
     """An address with non-ASCII characters cannot be sent to a server without SMTPUTF8: that
-    mail fails with its reason, the others in the batch are delivered."""
+    mail fails with its reason, the others in the batch are delivered (OWASP ASVS 4.0.3 V7.4.2)."""
     outbox.enqueue(to=["jürg@olten.ch"], subject="Umlaut", body_text="x")
     queue_mails(2)
     report = outbox.deliver_due()
@@ -160,7 +164,8 @@ def test_a_slow_batch_keeps_its_claim_and_no_second_deliverer_sends_twice(
     mail_app, smtp_server, app_config
 ):
     """The first deliverer needs longer than its claim for the batch; it renews the claim on
-    the way, so a second deliverer that starts meanwhile finds nothing to send."""
+    the way, so a second deliverer that starts meanwhile finds nothing to send
+    (OWASP ASVS 4.0.3 V11.1.6: no race between deliverers)."""
     queue_mails(5)
     smtp_server.delay = 0.4
     reports = []
@@ -202,6 +207,8 @@ def test_links_that_set_a_password_are_removed_from_the_stored_copy_once_sent(
 
 
 def test_only_failed_mails_can_be_sent_again_and_all_at_once(mail_app, smtp_server):
+    """The server refuses a resend of a mail already sent, even when posted directly
+    (OWASP ASVS 4.0.3 V11.1.1)."""
     smtp_server.refuse.update({"a@gemeinde.ch", "b@gemeinde.ch"})
     for name in ("a", "b"):
         outbox.enqueue(to=[f"{name}@gemeinde.ch"], subject=f"An {name}", body_text="x")
@@ -237,6 +244,7 @@ def test_only_failed_mails_can_be_sent_again_and_all_at_once(mail_app, smtp_serv
 
 
 def test_delivered_mails_are_deleted_after_the_retention_period(mail_app, smtp_server):
+    """Sent mails are deleted after the retention period (OWASP ASVS 4.0.3 V8.3.8)."""
     queue_mails(2)
     outbox.deliver_due()
     smtp_server.stop()
@@ -249,6 +257,7 @@ def test_delivered_mails_are_deleted_after_the_retention_period(mail_app, smtp_s
 
 
 def test_header_injection_through_the_subject_is_impossible(mail_app, smtp_server):
+    """No SMTP header injection through subject or Reply-To (OWASP ASVS 4.0.3 V5.2.3)."""
     outbox.enqueue(
         to=["ib@olten.ch"],
         subject="Hallo\r\nBcc: spion@evil.ch",
@@ -283,6 +292,8 @@ def _deliverer(database_url: str, smtp_port: int, *extra: str) -> subprocess.Pop
 
 
 def test_two_deliverers_at_once_never_send_a_mail_twice(mail_app, smtp_server, migrated_database):
+    """Two deliverers at once never send a mail twice: no race on claiming mails
+    (OWASP ASVS 4.0.3 V11.1.6)."""
     queue_mails(40)
     smtp_server.delay = 0.01
     workers = [

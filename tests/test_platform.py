@@ -19,6 +19,8 @@ from tests.conftest import PASSWORD, log_in, make_app, make_user
 
 
 def test_production_refuses_to_start_without_a_real_secret_key(monkeypatch):
+    """Production needs a real SECRET_KEY from outside the code, there is no built-in one
+    (OWASP ASVS 4.0.3 V2.10.4, V14.1.3)."""
     monkeypatch.delenv("SECRET_KEY", raising=False)
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         create_app({"PORTAL_ENV": "production", "PORTAL_BASE_URL": "https://portal.so.ch"})
@@ -57,7 +59,8 @@ def test_production_session_cookie_is_secure_httponly_and_lax(migrated_database,
 
 
 def test_wsgi_entry_point_runs_under_the_production_rules():
-    """gunicorn wsgi:app without PORTAL_ENV must not fall back to the development settings."""
+    """gunicorn wsgi:app without PORTAL_ENV must not fall back to the development settings
+    (OWASP ASVS 4.0.3 V14.3.2, V14.1.3)."""
     env = {k: v for k, v in os.environ.items() if k not in {"PORTAL_ENV", "SECRET_KEY"}}
     result = subprocess.run(
         [sys.executable, "-c", "import wsgi"], env=env, capture_output=True, text=True
@@ -68,16 +71,22 @@ def test_wsgi_entry_point_runs_under_the_production_rules():
 
 @pytest.mark.parametrize("app_config", [{"PROXY_HOPS": 1}])
 def test_behind_one_proxy_its_forwarded_headers_count(client, app, app_config):
+    """Forwarded headers from the configured proxy are trusted and HSTS is sent over https
+    (OWASP ASVS 4.0.3 V14.5.4, V14.4.5)."""
     response = client.get("/anmelden", headers={"X-Forwarded-Proto": "https"})
     assert "Strict-Transport-Security" in response.headers
 
 
 def test_without_a_configured_proxy_forwarded_headers_are_ignored(client, app):
+    """Without a configured proxy, client-supplied X-Forwarded headers are not trusted
+    (OWASP ASVS 4.0.3 V14.5.4)."""
     response = client.get("/anmelden", headers={"X-Forwarded-Proto": "https"})
     assert "Strict-Transport-Security" not in response.headers
 
 
 def test_demo_accounts_are_refused_in_production(tmp_path):
+    """Demo accounts with known passwords cannot be created in production
+    (OWASP ASVS 4.0.3 V2.5.4)."""
     env = {
         **os.environ,
         "PORTAL_ENV": "production",
@@ -103,7 +112,8 @@ def test_postgres_urls_use_psycopg3():
 
 
 def test_migrations_match_the_models(app):
-    """The schema reached by migrating is the one the models describe: no create_all drift."""
+    """The schema reached by migrating is the one the models describe: no create_all drift
+    (OWASP ASVS 4.0.3 V14.1.1, V14.1.4)."""
     with db.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
     assert diff == []
@@ -124,6 +134,8 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
 
 
 def test_security_headers(client, app):
+    """CSP, nosniff, framing and anti-caching headers are set
+    (OWASP ASVS 4.0.3 V14.4.3, V14.4.4, V14.4.7, V8.2.1)."""
     response = client.get("/anmelden")
     csp = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
@@ -135,6 +147,7 @@ def test_security_headers(client, app):
 
 
 def test_session_cookie_flags(client, olten_user):
+    """The session cookie is HttpOnly and SameSite=Lax (OWASP ASVS 4.0.3 V3.4.2, V3.4.3)."""
     response = log_in(client, "clerk@olten.ch")
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
@@ -174,7 +187,7 @@ def test_a_form_posted_from_another_site_is_not_offered_back(client, olten_user,
 
 def test_an_expired_form_token_loses_nothing_typed(client, olten_user):
     """The session changed while a long order form was open: the form is refused, its
-    contents come back with a fresh token and can be sent as they were."""
+    contents come back with a fresh token and can be sent as they were (OWASP ASVS 4.0.3 V4.2.2)."""
     from sqlalchemy import select
 
     from orders.models import Order
