@@ -114,7 +114,7 @@ def test_resent_invitation_replaces_the_old_link(mail_app, smtp_server):
 
 def test_password_rules_are_explained(mail_app, smtp_server):
     """Too short or unconfirmed passwords are refused with the rule explained (OWASP ASVS 4.0.3
-    V2.1.1; note: PASSWORD_MIN_LENGTH is 10, V2.1.1 asks for 12)."""
+    V2.1.1: at least 12 characters)."""
     make_user("koordination@kanton.ch")
     canton = mail_app.test_client()
     log_in(canton, "koordination@kanton.ch")
@@ -123,7 +123,7 @@ def test_password_rules_are_explained(mail_app, smtp_server):
     link = first_link(smtp_server.messages[0])
     invitee = mail_app.test_client()
     page = post_form(invitee, link, {"password": "kurz", "password_confirm": "kurz"})
-    assert "mindestens 10 Zeichen" in page.get_data(as_text=True)
+    assert "mindestens 12 Zeichen" in page.get_data(as_text=True)
     page = post_form(invitee, link, {"password": NEW_PASSWORD, "password_confirm": "anders"})
     assert "stimmen nicht überein" in page.get_data(as_text=True)
 
@@ -168,7 +168,7 @@ def test_reset_answers_the_same_for_unknown_addresses(mail_app, smtp_server):
 
 
 def test_reset_requests_are_throttled_without_telling_anything(mail_app, smtp_server):
-    """OWASP ASVS 4.0.3 V2.5.7/V11.1.4: nobody floods a mailbox with reset links; beyond the
+    """OWASP ASVS 4.0.3 V2.2.1/V11.1.4: nobody floods a mailbox with reset links; beyond the
     limit (3 per hour and address) the page answers the same and nothing is sent."""
     make_user("clerk@olten.ch", 2581)
     pages = [

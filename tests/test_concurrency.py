@@ -1,6 +1,6 @@
 """16 users submit orders at once against 2 gunicorn workers: every accepted order is stored
 exactly once with its two mails, and no user sees an error such as "database is locked"
-(OWASP ASVS 4.0.3 V11.1.4: the business logic holds under concurrent use)."""
+(OWASP ASVS 4.0.3 V11.1.6: the business logic holds under concurrent use)."""
 
 import http.cookiejar
 import os

@@ -106,7 +106,7 @@ def postgres_database(migrated_database):
 def test_postgres_restarting_mid_request_gives_503_writes_nothing_and_recovers(
     postgres_database,
 ):
-    """OWASP ASVS 4.0.3 V7.4.1 (a generic error page when a backend fails) and V11.1.8 (no
+    """OWASP ASVS 4.0.3 V7.4.1 (a generic error page when a backend fails) and V7.4.2 (no
     half-done business transaction): the connection dies during the INSERT of an order."""
     proxy = TcpProxy(POSTGRES)
     database = postgres_database.rsplit("/", 1)[1]

@@ -318,7 +318,7 @@ def test_a_deliverer_killed_three_times_in_a_run_of_1000_loses_nothing(
 ):
     """SIGKILL in the middle of a batch, three times: after each restart the rest goes out;
     every mail arrives, and a mail that arrives twice (it was in flight at a kill) carries the
-    same Message-ID (OWASP ASVS 4.0.3 V11.1.8, "nothing lost")."""
+    same Message-ID (OWASP ASVS 4.0.3 V7.4.2, V11.1.6: nothing lost)."""
     total, kills = 1000, 3
     queue_mails(total)
     smtp_server.delay = 0.002
@@ -368,7 +368,7 @@ def test_postausgang_lists_by_status(app, client, status):
 @pytest.mark.parametrize("app_config", [{"MAIL_TIMEOUT": 1}])
 def test_a_slow_smtp_server_holds_up_nobody(mail_app, smtp_server, app_config):
     """A server that takes far too long to answer: the deliverer gives up after MAIL_TIMEOUT and
-    retries later; web requests never talk to SMTP at all (OWASP ASVS 4.0.3 V11.1.7)."""
+    retries later; web requests never talk to SMTP at all (OWASP ASVS 4.0.3 V7.4.2)."""
     smtp_server.delay = 5
     queue_mails(1)
     started = time.monotonic()

@@ -154,7 +154,7 @@ def test_session_cookie_flags(client, olten_user):
 
 
 def test_post_without_csrf_token_is_refused_with_a_german_page(client, olten_user):
-    """ASVS 4.2.2: state-changing requests need a valid anti-CSRF token."""
+    """OWASP ASVS 4.0.3 V4.2.2: state-changing requests need a valid anti-CSRF token."""
     response = client.post(
         "/anmelden",
         data={"email": "clerk@olten.ch", "password": "geheim"},
@@ -253,7 +253,7 @@ def test_demo_command_prints_working_logins_and_is_repeatable(app, client, app_c
 
 
 def test_database_away_gives_a_clear_503_page(tmp_path):
-    """ASVS 7.4.1: a generic, friendly error when a backend fails; no stack trace."""
+    """OWASP ASVS 4.0.3 V7.4.1: a generic, friendly error when a backend fails; no stack trace."""
     app = create_app(
         {
             "PORTAL_ENV": "testing",
@@ -274,7 +274,7 @@ def test_database_away_gives_a_clear_503_page(tmp_path):
 @pytest.mark.parametrize("url", ["/anmelden", "/kanton/?q=a%00b"])
 def test_nul_characters_are_refused_before_any_query(client, app, url):
     """On PostgreSQL a NUL character in a query parameter is a database error; it is a clear
-    400 instead (ASVS 5.1.3)."""
+    400 instead (OWASP ASVS 4.0.3 V5.1.3)."""
     from tests.conftest import csrf_token
 
     if "?" in url:

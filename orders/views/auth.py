@@ -97,7 +97,7 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         # Beyond the limit nothing is sent, and the answer stays the same: it must not tell
-        # whether an address has an account (OWASP ASVS 4.0.3 V2.5.7, V11.1.4).
+        # whether an address has an account (OWASP ASVS 4.0.3 V2.2.1, V11.1.4).
         throttle = password_reset_throttle()
         address = request.remote_addr or ""
         if not throttle.wait_seconds(form.email.data, address):
