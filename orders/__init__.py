@@ -45,13 +45,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     throttle.init_app(app)
 
     login_manager.init_app(app)
-    login_manager.login_view = "auth.login"
-    login_manager.login_message = "Bitte melden Sie sich an, um diese Seite zu sehen."
-    login_manager.login_message_category = "info"
     login_manager.session_protection = None  # sessions are checked server-side instead
     login_manager.user_loader(sessions.load_user)
 
     _register_blueprints(app)
+
+    from orders.views import auth
+
+    login_manager.unauthorized_handler(auth.login_needed)
 
     from orders import cli
 

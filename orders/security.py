@@ -60,3 +60,30 @@ def safe_next_url(target: str | None) -> str | None:
     path = there.path + (f"?{there.query}" if there.query else "")
     # "/.//evil.com" resolves to "//evil.com", which a browser reads as another host.
     return None if path.startswith("//") else path
+
+
+# Never carried over into a page: secrets and the stale form token itself.
+NOT_CARRIED = {"csrf_token", "password", "password_confirm", "current_password"}
+
+
+def typed_form_fields() -> list[tuple[str, str]]:
+    """What the user typed into the form of this request, to offer it back after a refusal
+    (an expired form token or login session) so that nothing typed is lost.
+
+    Only a form sent from this site's own pages is offered back: otherwise another site could
+    post a form here and have the user confirm it with one click on our page.
+    """
+    if not _sent_from_this_site():
+        return []
+    return [
+        (name, value)
+        for name, values in request.form.lists()
+        if name not in NOT_CARRIED
+        for value in values
+    ]
+
+
+def _sent_from_this_site() -> bool:
+    """Browsers name the page a form was posted from in Origin (or at least Referer)."""
+    source = request.headers.get("Origin") or request.referrer or ""
+    return urlsplit(source).netloc == urlsplit(request.host_url).netloc

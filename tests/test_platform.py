@@ -4,7 +4,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,7 +15,7 @@ from orders import create_app
 from orders.config import ConfigError
 from orders.extensions import db
 from orders.formatting import format_chf, format_date, format_datetime, format_number
-from tests.conftest import PASSWORD, log_in, make_app, make_user
+from tests.conftest import PASSWORD, csrf_token, log_in, make_app, make_user
 
 
 def test_production_refuses_to_start_without_a_real_secret_key(monkeypatch):
@@ -213,6 +213,57 @@ def test_an_expired_form_token_loses_nothing_typed(client, olten_user):
     resent = client.post("/gemeinde/2581/bestellungen/neu/material", data=fields)
     assert resent.status_code == 303
     assert db.session.scalar(select(Order)).remarks == "Bitte an den Schalter liefern."
+
+
+def test_a_form_sent_after_the_session_ended_loses_nothing(client, olten_user):
+    """The login session ran out while the order form was open (OWASP ASVS 4.0.3 V3.3.2): the
+    login page carries what was typed, and after the login it is sent as it was, once."""
+    from sqlalchemy import select
+
+    from orders.models import LoginSession, Order
+    from orders.models.types import utcnow
+    from tests.test_bestellungen import order_data
+
+    form = "/gemeinde/2581/bestellungen/neu/material"
+    log_in(client, "clerk@olten.ch")
+    data = {
+        **order_data(remarks="Nach der Pause abgeschickt."),
+        "submission_key": "k",
+        "action": "submit",
+        "csrf_token": csrf_token(client, form),
+    }
+    db.session.execute(
+        LoginSession.__table__.update().values(last_seen_at=utcnow() - timedelta(minutes=31))
+    )
+    db.session.commit()
+
+    refused = client.post(form, data=data, headers={"Referer": "http://localhost" + form})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 401
+    assert "Ihre Sitzung ist abgelaufen" in page
+    login_fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
+    assert login_fields["carried-remarks"] == "Nach der Pause abgeschickt."
+    assert db.session.scalar(select(Order)) is None
+
+    login_form = re.search(r'<form method="post" action="([^"]+)"', page).group(1)
+    login_token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    again = client.post(
+        login_form.replace("&amp;", "&"),
+        data={
+            **login_fields,
+            "csrf_token": login_token,
+            "email": "clerk@olten.ch",
+            "password": PASSWORD,
+        },
+    )
+    page = again.get_data(as_text=True)
+    assert "Eingaben erneut senden" in page
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
+    action = re.search(r'<form method="post" action="([^"]+)" class="submit-once">', page).group(1)
+    assert action == form
+    assert client.post(action, data=fields).status_code == 303
+    assert client.post(action, data=fields).status_code == 303  # a second click: still one
+    assert [o.remarks for o in db.session.scalars(select(Order))] == ["Nach der Pause abgeschickt."]
 
 
 def test_healthz(client, app):

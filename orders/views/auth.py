@@ -1,15 +1,19 @@
 """Login, logout, invitation and password pages."""
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_url, login_user, logout_user
 
 from orders.forms.auth import ChangePasswordForm, ForgotPasswordForm, LoginForm, SetPasswordForm
 from orders.models import TokenPurpose
-from orders.security import safe_next_url
+from orders.security import safe_next_url, typed_form_fields
 from orders.services import accounts
 from orders.services.throttle import login_throttle, password_reset_throttle
 
 bp = Blueprint("auth", __name__)
+
+# Fields of a form that was refused because the login session had ended travel through the
+# login form under this prefix, and are offered back after the login.
+CARRY_PREFIX = "carried-"
 
 
 def _wait_message(seconds: int) -> str:
@@ -43,13 +47,51 @@ def login():
                 error = "E-Mail-Adresse oder Passwort ist falsch, oder das Konto ist deaktiviert."
             else:
                 session.clear()  # a fresh session: no fixation of a pre-login session
+                g.pop("csrf_token", None)  # Flask-WTF's token of the old session, cached
                 accounts.log_in(user)
                 login_user(user)
-                return redirect(
-                    safe_next_url(request.args.get("next")) or url_for("dashboard.home")
-                )
+                target = safe_next_url(request.args.get("next"))
+                if target and _carried_fields():
+                    return render_template(
+                        "auth/resend.html", action=target, fields=_carried_fields()
+                    )
+                return redirect(target or url_for("dashboard.home"))
     status = 429 if error and error.startswith("Zu viele") else 200
-    return render_template("auth/login.html", form=form, error=error), status
+    return render_template(
+        "auth/login.html",
+        form=form,
+        error=error,
+        carried=_carried_fields(),
+        carry_prefix=CARRY_PREFIX,
+    ), status
+
+
+def _carried_fields() -> list[tuple[str, str]]:
+    return [
+        (name.removeprefix(CARRY_PREFIX), value)
+        for name, values in request.form.lists()
+        if name.startswith(CARRY_PREFIX)
+        for value in values
+    ]
+
+
+def login_needed():
+    """Flask-Login's answer to a request without a live login session.
+
+    A form sent after the session ended (idle timeout, logout in another tab) is not lost: the
+    login page carries what was typed, and after the login it can be sent as it was.
+    """
+    typed = typed_form_fields() if request.method == "POST" else []
+    if not typed:
+        flash("Bitte melden Sie sich an, um diese Seite zu sehen.", "info")
+        return redirect(login_url("auth.login", next_url=request.url))
+    return render_template(
+        "auth/login.html",
+        form=LoginForm(formdata=None),
+        carried=typed,
+        carry_prefix=CARRY_PREFIX,
+        action=url_for("auth.login", next=request.path),
+    ), 401
 
 
 @bp.post("/abmelden")

@@ -1,12 +1,11 @@
 """Friendly German error pages."""
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 
 from orders.extensions import db
+from orders.security import typed_form_fields
 
 bp = Blueprint("errors", __name__)
 
@@ -35,32 +34,14 @@ def _page(code: int, title: str | None = None, message: str | None = None):
     ), code
 
 
-# Never carried over into a page: secrets and the stale token itself.
-NOT_RESENT = {"csrf_token", "password", "password_confirm", "current_password"}
-
-
 @bp.app_errorhandler(CSRFError)
 def csrf_error(_error):
     """A form whose security token no longer fits (the session ended or changed while it was
     open) is refused, and what was typed is offered back for sending again with a fresh token
     (OWASP ASVS 4.0.3 V4.2.2), so nothing is lost.
 
-    Only a form sent from this site's own pages is offered back: otherwise another site could
-    post a form here and have the user confirm it with one click on our page.
     """
-    fields = [
-        (name, value)
-        for name, values in request.form.lists()
-        if name not in NOT_RESENT and _sent_from_this_site()
-        for value in values
-    ]
-    return render_template("errors/csrf.html", fields=fields, action=request.path), 400
-
-
-def _sent_from_this_site() -> bool:
-    """Browsers name the page a form was posted from in Origin (or at least Referer)."""
-    source = request.headers.get("Origin") or request.referrer or ""
-    return urlsplit(source).netloc == urlsplit(request.host_url).netloc
+    return render_template("errors/csrf.html", fields=typed_form_fields(), action=request.path), 400
 
 
 @bp.app_errorhandler(OperationalError)
