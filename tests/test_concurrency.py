@@ -14,6 +14,7 @@ import urllib.parse
 import urllib.request
 from collections import Counter
 
+import pytest
 from sqlalchemy import func, select
 
 from orders.extensions import db
@@ -52,7 +53,7 @@ class Browser:
         return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', self.get(path)[2]).group(1)
 
 
-def start_gunicorn(database_url: str) -> tuple[subprocess.Popen, str]:
+def start_gunicorn(database_url: str, **settings: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {
         **os.environ,
@@ -60,6 +61,7 @@ def start_gunicorn(database_url: str) -> tuple[subprocess.Popen, str]:
         "SECRET_KEY": "s" * 40,
         "DATABASE_URL": database_url,
         "PORTAL_BASE_URL": "http://portal.test",
+        **settings,
     }
     server = subprocess.Popen(
         [
@@ -153,3 +155,33 @@ def test_concurrent_orders_are_stored_exactly_once(app, migrated_database):
     assert Counter(stored.values()).most_common(1)[0][1] == 1
     mails = db.session.scalar(select(func.count()).select_from(OutboxMail))
     assert mails == 2 * len(stored)
+
+
+def test_login_throttling_holds_across_gunicorn_workers(app, migrated_database):
+    """Failed logins spread over 2 gunicorn workers (several connections, so both workers
+    answer) count together through Redis: the sixth attempt is refused even with the right
+    password (OWASP ASVS 4.0.3 V2.2.1, V11.1.4)."""
+    import socket
+    import uuid
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        if IN_CI:
+            pytest.fail("Redis is not running on 127.0.0.1:6379")
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    email = f"{uuid.uuid4().hex[:12]}@olten.ch"
+    make_user(email, 2581)
+    server, base = start_gunicorn(
+        migrated_database, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0"
+    )
+    try:
+        statuses = []
+        for password in ["falsch"] * 5 + [PASSWORD]:
+            browser = Browser(base)  # a new connection and session each time
+            data = {"csrf_token": browser.token("/anmelden"), "email": email}
+            statuses.append(browser.post("/anmelden", {**data, "password": password})[0])
+    finally:
+        server.terminate()
+        log = server.communicate(timeout=30)[0].decode()
+    assert statuses == [200] * 5 + [429], log[-2000:]
