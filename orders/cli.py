@@ -17,6 +17,7 @@ seed_cli = click.Group("seed", help="Load reference data.")
 users_cli = click.Group("users", help="Manage accounts.")
 mail_cli = click.Group("mail", help="Deliver the mail outbox.")
 interpreting_cli = click.Group("dolmetschen", help="Interpreter orders.")
+reports_cli = click.Group("berichte", help="Half-year reports and self-declarations.")
 
 
 @seed_cli.command("gemeinden")
@@ -80,6 +81,7 @@ def demo():
         db.session.add(user)
     db.session.commit()
     _demo_orders(by_bfs)
+    _demo_reports(by_bfs)
     click.echo("\nDemo-Anmeldungen (nur Entwicklung), alle mit dem Passwort: " + password)
     for email, name, _function, bfs_nr in DEMO_ACCOUNTS:
         where = by_bfs[bfs_nr].name if bfs_nr else "Kanton"
@@ -171,6 +173,61 @@ def interpreting_retention(tage):
     )
 
 
+@seed_cli.command("tarife")
+def seed_tarife():
+    """Load the tariffs of the circular letters (idempotent)."""
+    from orders.services import payout
+
+    click.echo(f"Tarife: {payout.seed_tariffs()} neu.")
+
+
+@reports_cli.command("erinnern")
+@click.option(
+    "--datum",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The day to act for (default: today in Switzerland), YYYY-MM-DD.",
+)
+def reports_remind(datum):
+    """Daily (cron): remind participating municipalities that have not submitted, 14 days
+    before and on the day after each due date. Running it twice sends nothing twice."""
+    from orders.services import berichte, deadlines
+
+    today = datum.date() if datum else deadlines.today_local()
+    report = berichte.send_reminders(today)
+    click.echo(
+        f"Erinnerungen {today:%d.%m.%Y}: {report.sent} versandt"
+        + (f", {report.skipped_no_address} ohne Adresse." if report.skipped_no_address else ".")
+    )
+
+
+def _demo_reports(by_bfs: dict) -> None:
+    """A submitted report for the last half-year of the lead and a draft for a member."""
+    from orders.services import berichte, deadlines, payout
+
+    payout.seed_tariffs()
+    author = accounts.find_by_email(DEMO_ACCOUNTS[1][0])
+    year, half = deadlines.previous_half(*deadlines.half_of(deadlines.today_local()))
+    figures = {
+        "first_info_conversations": 14,
+        "first_info_people": 23,
+        "first_info_interpreter": 5,
+        "integration_conversations": 3,
+        "integration_interpreter": 1,
+        "s_conversations": 2,
+        "s_follow_ups": 1,
+    }
+    lead = by_bfs[DEMO_LEAD]
+    report = berichte.find_report(lead, year, half)
+    if report is None:
+        report = berichte.save_report_draft(lead, year, half, figures, "", True, author)
+        berichte.submit_report(report, author)
+    member = by_bfs[DEMO_MEMBERS[0]]
+    if berichte.find_report(member, year, half) is None:
+        draft = {**figures, "first_info_conversations": 4, "first_info_people": 6}
+        draft.update(s_conversations=None, s_follow_ups=None)
+        berichte.save_report_draft(member, year, half, draft, "", False, author)
+
+
 def init_app(app: Flask) -> None:
-    for command in (seed_cli, users_cli, mail_cli, interpreting_cli, demo):
+    for command in (seed_cli, users_cli, mail_cli, interpreting_cli, demo, reports_cli):
         app.cli.add_command(command)
