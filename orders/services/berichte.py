@@ -442,7 +442,7 @@ def submit_declaration(
     return True
 
 
-def _reopen(record, version, actor: User, reason: str, action: str) -> None:
+def _reopen(record, actor: User, reason: str, action: str) -> None:
     reason = reason.strip()
     if not reason:
         raise ReportError("Bitte geben Sie einen Grund an.", "reason")
@@ -450,6 +450,7 @@ def _reopen(record, version, actor: User, reason: str, action: str) -> None:
         raise ReportError("Nur Eingereichtes kann zur Korrektur geöffnet werden.")
     record.state = ReportState.REOPENED
     record.reopen_reason = reason
+    version = record.versions[-1]
     version.reopened_at = utcnow()
     version.reopened_by_id = actor.id
     version.reopen_reason = reason
@@ -459,13 +460,13 @@ def _reopen(record, version, actor: User, reason: str, action: str) -> None:
 def reopen_report(report: HalfYearReport, actor: User, reason: str) -> None:
     """The canton opens a submitted report for a correction; the municipality is told why.
     The submitted versions stay as they are."""
-    _reopen(report, report.versions[-1], actor, reason, "report.reopen")
+    _reopen(report, actor, reason, "report.reopen")
     mails.compose_reopened(report, reason, recipients_for(report.municipality))
     db.session.commit()
 
 
 def reopen_declaration(declaration: SelfDeclaration, actor: User, reason: str) -> None:
-    _reopen(declaration, declaration.versions[-1], actor, reason, "declaration.reopen")
+    _reopen(declaration, actor, reason, "declaration.reopen")
     mails.compose_reopened(declaration, reason, recipients_for(declaration.municipality))
     db.session.commit()
 

@@ -3,7 +3,7 @@ correction, the payout table and its export, and the tariffs."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 
 from orders.extensions import db
 from orders.forms.berichte import ReopenForm
@@ -30,7 +30,7 @@ PAYOUT_COLUMNS = [
 
 def _bezirke() -> list[str]:
     return list(
-        db.session.scalars(select(distinct(Municipality.bezirk)).order_by(Municipality.bezirk))
+        db.session.scalars(select(Municipality.bezirk).distinct().order_by(Municipality.bezirk))
     )
 
 
