@@ -48,3 +48,71 @@
   });
   update();
 })();
+
+// What was typed but not yet saved survives a session that ran out: on sending, the form's
+// values are kept in this tab (sessionStorage); when the form comes back without them (the
+// login page was in between), they are offered for restoring, never filled in silently.
+(function () {
+  var form = document.querySelector("form[data-keep-unsaved]");
+  if (!form || !window.sessionStorage) return;
+  var key = "unsaved:" + window.location.pathname;
+
+  function snapshot() {
+    var data = [];
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.name === "csrf_token" || /^(submit|button|hidden)$/.test(el.type)) return;
+      if (el.type === "checkbox" || el.type === "radio") data.push([el.name, el.value, el.checked]);
+      else data.push([el.name, null, el.value]);
+    });
+    return JSON.stringify(data);
+  }
+
+  function restore(stored) {
+    JSON.parse(stored).forEach(function (item) {
+      form.querySelectorAll('[name="' + item[0] + '"]').forEach(function (el) {
+        if (el.type === "checkbox" || el.type === "radio") {
+          if (el.value === item[1]) el.checked = item[2];
+        } else {
+          el.value = item[2];
+        }
+      });
+    });
+    form.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  form.addEventListener("submit", function () {
+    try { sessionStorage.setItem(key, snapshot()); } catch (e) { /* storage full or off */ }
+  });
+
+  var stored = sessionStorage.getItem(key);
+  if (!stored) return;
+  if (document.querySelector(".notice-success") || stored === snapshot()) {
+    sessionStorage.removeItem(key);
+    return;
+  }
+  var notice = document.createElement("div");
+  notice.className = "notice notice-info unsaved-notice";
+  notice.setAttribute("role", "status");
+  notice.textContent = "Hier sind Eingaben, die noch nicht gespeichert wurden (zum Beispiel, weil Ihre Sitzung abgelaufen war). ";
+  var take = document.createElement("button");
+  take.type = "button";
+  take.className = "button secondary";
+  take.textContent = "Nicht gespeicherte Eingaben wiederherstellen";
+  var drop = document.createElement("button");
+  drop.type = "button";
+  drop.className = "link-button";
+  drop.textContent = "Verwerfen";
+  notice.appendChild(take);
+  notice.appendChild(document.createTextNode(" "));
+  notice.appendChild(drop);
+  form.parentNode.insertBefore(notice, form);
+  take.addEventListener("click", function () {
+    restore(stored);
+    sessionStorage.removeItem(key);
+    notice.remove();
+  });
+  drop.addEventListener("click", function () {
+    sessionStorage.removeItem(key);
+    notice.remove();
+  });
+})();
