@@ -200,6 +200,32 @@ def reports_remind(datum):
     )
 
 
+@reports_cli.command("tarif")
+@click.option(
+    "--art",
+    required=True,
+    type=click.Choice(
+        [
+            "fallpauschale",
+            "dolmetschpauschale",
+            "programm_s_gespraech",
+            "programm_s_nachbegleitung",
+            "sockelbeitrag",
+        ]
+    ),
+)
+@click.option("--rappen", required=True, type=click.IntRange(min=0), help="Amount in centimes.")
+@click.option("--ab", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--grundlage", default="", help="The circular letter, e.g. KRS-GEF-2027/01.")
+def reports_tariff(art, rappen, ab, grundlage):
+    """A new tariff from a date on; the one valid until then ends the day before."""
+    from orders.models import TariffKind
+    from orders.services import payout
+
+    payout.add_tariff(TariffKind(art), rappen, ab.date(), grundlage)
+    click.echo(f"Tarif {art}: {rappen} Rappen ab {ab:%d.%m.%Y}.")
+
+
 def _demo_reports(by_bfs: dict) -> None:
     """A submitted report for the last half-year of the lead and a draft for a member."""
     from orders.services import berichte, deadlines, payout

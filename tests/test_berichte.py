@@ -502,3 +502,32 @@ def test_january_reminds_of_h2_and_the_declaration(app, olten_user):
     kinds = sorted(db.session.scalars(select(ReminderSent.kind)))
     assert kinds == ["bericht", "selbstdeklaration"]
     assert berichte.send_reminders(date(2027, 1, 17)).sent == 0
+
+
+def test_declaration_reopen_and_resubmit(app, kanton_user, olten_user):
+    clerk = app.test_client()
+    log_in(clerk, "clerk@olten.ch")
+    year = last_year()
+    post_declaration(clerk, year=year)
+    canton = app.test_client()
+    log_in(canton, "koordination@kanton.ch")
+    detail = f"/kanton/berichte/selbstdeklarationen/2581/{year}"
+    post_form(
+        canton,
+        f"{detail}/wiedereroeffnen",
+        {"reason": "Die Zahl der Einwohner stimmt nicht."},
+        form_url=detail,
+    )
+    declaration = db.session.scalar(select(SelfDeclaration))
+    assert declaration.state is ReportState.REOPENED
+    form = clerk.get(f"/gemeinde/2581/selbstdeklaration/{year}").get_data(as_text=True)
+    assert "Die Zahl der Einwohner stimmt nicht." in form and 'value="5321"' in form
+    assert post_declaration(clerk, year=year, foreign_residents="5400").status_code == 303
+    db.session.refresh(declaration)
+    first, second = declaration.versions
+    assert first.data["foreign_residents"] == 5321 and second.data["foreign_residents"] == 5400
+    assert second.amounts["base"] == 5400 * 700
+    page = canton.get(detail).get_data(as_text=True)
+    assert '<td class="changed"><mark>5400</mark></td>' in page
+    tariffs = canton.get("/kanton/berichte/tarife").get_data(as_text=True)
+    assert "KRS-GEF-2024/03" in tariffs and "CHF 1&#39;000.00" in tariffs

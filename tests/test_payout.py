@@ -58,12 +58,32 @@ def test_seeded_tariffs_and_validity(app):
 
 def change_case_tariff(amount: int, from_day: date) -> None:
     """A new circular letter: the old case tariff ends the day before, the new one starts."""
-    old = db.session.scalar(
-        select(Tariff).where(Tariff.kind == TariffKind.CASE, Tariff.valid_until.is_(None))
+    payout.add_tariff(TariffKind.CASE, amount, from_day, "KRS-GEF-2026/01")
+
+
+def test_a_new_tariff_ends_the_old_one_the_day_before(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=[
+            "berichte",
+            "tarif",
+            "--art",
+            "sockelbeitrag",
+            "--rappen",
+            "800",
+            "--ab",
+            "2027-01-01",
+        ]
     )
-    old.valid_until = date.fromordinal(from_day.toordinal() - 1)
-    db.session.add(Tariff(kind=TariffKind.CASE, amount_centimes=amount, valid_from=from_day))
-    db.session.commit()
+    assert result.exit_code == 0, result.output
+    old = db.session.scalar(
+        select(Tariff).where(
+            Tariff.kind == TariffKind.BASE_CONTRIBUTION, Tariff.amount_centimes == 700
+        )
+    )
+    assert old.valid_until == date(2026, 12, 31)
+    assert payout.tariffs_on(date(2026, 12, 31))["sockelbeitrag"] == 700
+    assert payout.tariffs_on(date(2027, 1, 1))["sockelbeitrag"] == 800
 
 
 def test_tariff_change_between_periods_and_a_correction_after_it(app, olten_user):

@@ -2,7 +2,7 @@
 self-declaration, all in integer centimes."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import or_, select
 
@@ -53,6 +53,28 @@ def seed_tariffs() -> int:
             created += 1
     db.session.commit()
     return created
+
+
+def add_tariff(kind: TariffKind, amount_centimes: int, valid_from: date, source: str) -> Tariff:
+    """A new circular letter: the new amount applies from valid_from; the tariff valid until
+    then ends the day before. Submitted reports keep the amounts they were computed with."""
+    if amount_centimes < 0:
+        raise ValueError("Ein Tarif kann nicht negativ sein.")
+    current = db.session.scalars(
+        select(Tariff).where(
+            Tariff.kind == kind,
+            Tariff.valid_from < valid_from,
+            or_(Tariff.valid_until.is_(None), Tariff.valid_until >= valid_from),
+        )
+    )
+    for tariff in current:
+        tariff.valid_until = valid_from - timedelta(days=1)
+    tariff = Tariff(
+        kind=kind, amount_centimes=amount_centimes, valid_from=valid_from, source=source
+    )
+    db.session.add(tariff)
+    db.session.commit()
+    return tariff
 
 
 def tariffs_on(day: date) -> dict[str, int]:
