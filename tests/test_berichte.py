@@ -169,7 +169,8 @@ def test_interpreter_orders_held_are_offered_not_filled_in(clerk, app):
     booking.held = True
     db.session.commit()
     page = clerk.get(report_url()).get_data(as_text=True)
-    assert 'data-suggest="1"' in page and "als stattgefunden erfasst" in page
+    assert 'data-suggest="1" data-suggest-target="first_info_interpreter"' in page
+    assert 'data-suggest-target="integration_interpreter"' not in page  # none of that type
     # Offered beside the field, never filled in.
     assert (
         'id="first_info_interpreter" name="first_info_interpreter" type="number" value=""' in page

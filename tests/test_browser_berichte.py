@@ -6,14 +6,16 @@ from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from orders.extensions import db
-from orders.models import LoginSession
+from orders.models import InterpreterRequest, LoginSession
 from orders.models.types import utcnow
-from orders.services import outbox
+from orders.services import deadlines, outbox
 from tests.conftest import PASSWORD, make_user
+from tests.conftest import log_in as client_log_in
 from tests.test_berichte import ended_period, the_report
+from tests.test_dolmetschen import submit as submit_interpreter
 
 pytestmark = pytest.mark.browser
 
@@ -29,6 +31,13 @@ def test_draft_survives_session_expiry_then_submit_and_receipt(
 ):
     make_user("clerk@olten.ch", 2581, name="Clara Clerk")
     year, half = ended_period()
+    # One interpreter-assisted first-information conversation recorded as held in the period.
+    helper = mail_app.test_client()
+    client_log_in(helper, "clerk@olten.ch")
+    submit_interpreter(helper)
+    booking = db.session.scalar(select(InterpreterRequest))
+    booking.appointment_date, booking.held = deadlines.period_start(year, half), True
+    db.session.commit()
     page.goto(f"{live_server}/anmelden")
     log_in(page, live_server)
     page.get_by_role("link", name="Berichte").first.click()
@@ -71,6 +80,12 @@ def test_draft_survives_session_expiry_then_submit_and_receipt(
         page.get_by_label(label, exact=True).fill(value)
     page.get_by_label(re.compile("unterzeichneten Gesprächsleitfäden")).check()
     expect(page.locator('[data-claim="total"]')).to_have_text("CHF 3'940.00")
+    # The held interpreter order is offered, and taken over only on request: 4 becomes 1.
+    field = page.get_by_label("davon Erstinformationsgespräche mit Dolmetschenden")
+    expect(field).to_have_value("4")
+    page.get_by_role("button", name="Zahl übernehmen").click()
+    expect(field).to_have_value("1")
+    expect(page.locator('[data-claim="total"]')).to_have_text("CHF 3'460.00")
     page.get_by_role("button", name="Weiter zur Kontrolle").click()
     expect(page.get_by_role("heading", name="Bitte prüfen Sie den Bericht")).to_be_visible()
     page.get_by_role("button", name="Bericht einreichen").click()
@@ -79,7 +94,7 @@ def test_draft_survives_session_expiry_then_submit_and_receipt(
     report = the_report()
     db.session.refresh(report)
     expect(page.locator(".reference")).to_have_text(report.number)
-    expect(page.get_by_text("CHF 3'940.00").first).to_be_visible()
-    assert report.versions[0].amounts["total"] == 394000
-    assert outbox.deliver_due().sent == 2
+    expect(page.get_by_text("CHF 3'460.00").first).to_be_visible()
+    assert report.versions[0].amounts["total"] == 346000
+    assert outbox.deliver_due().sent == 4  # the interpreter order and its copy, receipt, canton
     assert smtp_server.to("clerk@olten.ch")

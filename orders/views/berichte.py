@@ -60,6 +60,7 @@ def _report_context(municipality: Municipality, year: int, half: int) -> dict:
         "due": deadlines.report_due(year, half),
         "can_submit": berichte.can_submit_report(year, half),
         "interpreter_held": dolmetschen.held_count(municipality.id, start, end),
+        "suggestions": berichte.interpreter_suggestions(municipality, year, half),
         "tariffs": tariffs,
     }
 
