@@ -5,7 +5,6 @@ and the deadline reminders."""
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -708,7 +707,3 @@ def send_reminders(today: date) -> ReminderReport:
             report.sent += 1
         db.session.commit()
     return report
-
-
-def report_mail_to() -> str:
-    return current_app.config["REPORT_MAIL_TO"]
