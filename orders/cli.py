@@ -250,6 +250,7 @@ def _demo_reports(by_bfs: dict) -> None:
     member = by_bfs[DEMO_MEMBERS[0]]
     if berichte.find_report(member, year, half) is None:
         draft = {**figures, "first_info_conversations": 4, "first_info_people": 6}
+        draft["first_info_interpreter"] = 2
         draft.update(s_conversations=None, s_follow_ups=None)
         berichte.save_report_draft(member, year, half, draft, "", False, author)
 

@@ -118,6 +118,17 @@ def declaration_items(data: dict) -> list[tuple[str, str]]:
     return [(label, display_value(key, data.get(key))) for key, label in DECLARATION_FIELDS.items()]
 
 
+def tariff_text(tariffs: dict[str, int]) -> str:
+    """The tariffs a version was computed with, as the canton reads them."""
+    from orders.formatting import format_chf
+    from orders.models import TariffKind
+
+    return "; ".join(
+        f"{TariffKind(kind).label}: {format_chf(payout.chf(centimes))}"
+        for kind, centimes in tariffs.items()
+    )
+
+
 def report_version_items(version: ReportVersion) -> list[tuple[str, str]]:
     return report_items(version.figures, version.remarks, version.documents_filed)
 
@@ -355,7 +366,12 @@ def submit_report(report: HalfYearReport, user: User, now: datetime | None = Non
     problems = check_report(report.figures, report.documents_filed, submit=True)
     if problems:
         raise problems[0]
-    tariffs = payout.tariffs_on(deadlines.period_end(report.year, report.half))
+    valid = payout.tariffs_on(deadlines.period_end(report.year, report.half))
+    tariffs = {
+        kind.value: valid[kind.value]
+        for kind in payout.REPORT_TARIFF_FIGURES
+        if kind.value in valid
+    }
     amounts = payout.report_amounts(report.figures, tariffs)
     if not _claim_submission(HalfYearReport, report.id):
         db.session.rollback()

@@ -126,6 +126,7 @@ def report(bfs_nr: int, year: int, half: int):
         if record.state is not ReportState.SUBMITTED
         else None,
         form=ReopenForm(),
+        tariff_text=berichte.tariff_text,
         reopen_url=url_for(".reopen_report", bfs_nr=bfs_nr, year=year, half=half),
     )
 
@@ -176,6 +177,7 @@ def declaration(bfs_nr: int, year: int):
         if record.state is not ReportState.SUBMITTED
         else None,
         form=ReopenForm(),
+        tariff_text=berichte.tariff_text,
         reopen_url=url_for(".reopen_declaration", bfs_nr=bfs_nr, year=year),
     )
 
