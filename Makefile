@@ -22,6 +22,7 @@ db: setup
 	$(FLASK) db upgrade
 	$(FLASK) seed gemeinden
 	$(FLASK) seed katalog
+	$(FLASK) seed tarife
 	$(FLASK) demo
 
 ## Set up and serve the portal on the embedded default (SQLite, no mail server) with demo data.

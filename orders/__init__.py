@@ -61,7 +61,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from orders.views import auth, bestellungen, dashboard, dolmetschen, errors, health
+    from orders.views import auth, berichte, bestellungen, dashboard, dolmetschen, errors, health
+    from orders.views.kanton import berichte as kanton_berichte
     from orders.views.kanton import bestellungen as kanton_bestellungen
     from orders.views.kanton import dolmetschen as kanton_dolmetschen
     from orders.views.kanton import gemeinden, outbox, users
@@ -78,5 +79,7 @@ def _register_blueprints(app: Flask) -> None:
         gemeinden.bp,
         users.bp,
         outbox.bp,
+        berichte.bp,
+        kanton_berichte.bp,
     ):
         app.register_blueprint(blueprint)

@@ -18,6 +18,7 @@ seed_cli = click.Group("seed", help="Load reference data.")
 users_cli = click.Group("users", help="Manage accounts.")
 mail_cli = click.Group("mail", help="Deliver the mail outbox.")
 interpreting_cli = click.Group("dolmetschen", help="Interpreter orders.")
+reports_cli = click.Group("berichte", help="Half-year reports and self-declarations.")
 
 
 @seed_cli.command("gemeinden")
@@ -81,6 +82,7 @@ def demo():
         db.session.add(user)
     db.session.commit()
     _demo_orders(by_bfs)
+    _demo_reports(by_bfs)
     click.echo("\nDemo-Anmeldungen (nur Entwicklung), alle mit dem Passwort: " + password)
     for email, name, _function, bfs_nr in DEMO_ACCOUNTS:
         where = by_bfs[bfs_nr].name if bfs_nr else "Kanton"
@@ -186,6 +188,88 @@ def interpreting_retention(tage):
     )
 
 
+@seed_cli.command("tarife")
+def seed_tarife():
+    """Load the tariffs of the circular letters (idempotent)."""
+    from orders.services import payout
+
+    click.echo(f"Tarife: {payout.seed_tariffs()} neu.")
+
+
+@reports_cli.command("erinnern")
+@click.option(
+    "--datum",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The day to act for (default: today in Switzerland), YYYY-MM-DD.",
+)
+def reports_remind(datum):
+    """Daily (cron): remind participating municipalities that have not submitted, 14 days
+    before and on the day after each due date. Running it twice sends nothing twice."""
+    from orders.services import berichte, deadlines
+
+    today = datum.date() if datum else deadlines.today_local()
+    report = berichte.send_reminders(today)
+    click.echo(
+        f"Erinnerungen {today:%d.%m.%Y}: {report.sent} versandt"
+        + (f", {report.skipped_no_address} ohne Adresse." if report.skipped_no_address else ".")
+    )
+
+
+@reports_cli.command("tarif")
+@click.option(
+    "--art",
+    required=True,
+    type=click.Choice(
+        [
+            "fallpauschale",
+            "dolmetschpauschale",
+            "programm_s_gespraech",
+            "programm_s_nachbegleitung",
+            "sockelbeitrag",
+        ]
+    ),
+)
+@click.option("--rappen", required=True, type=click.IntRange(min=0), help="Amount in centimes.")
+@click.option("--ab", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--grundlage", default="", help="The circular letter, e.g. KRS-GEF-2027/01.")
+def reports_tariff(art, rappen, ab, grundlage):
+    """A new tariff from a date on; the one valid until then ends the day before."""
+    from orders.models import TariffKind
+    from orders.services import payout
+
+    payout.add_tariff(TariffKind(art), rappen, ab.date(), grundlage)
+    click.echo(f"Tarif {art}: {rappen} Rappen ab {ab:%d.%m.%Y}.")
+
+
+def _demo_reports(by_bfs: dict) -> None:
+    """A submitted report for the last half-year of the lead and a draft for a member."""
+    from orders.services import berichte, deadlines, payout
+
+    payout.seed_tariffs()
+    author = accounts.find_by_email(DEMO_ACCOUNTS[1][0])
+    year, half = deadlines.previous_half(*deadlines.half_of(deadlines.today_local()))
+    figures = {
+        "first_info_conversations": 14,
+        "first_info_people": 23,
+        "first_info_interpreter": 5,
+        "integration_conversations": 3,
+        "integration_interpreter": 1,
+        "s_conversations": 2,
+        "s_follow_ups": 1,
+    }
+    lead = by_bfs[DEMO_LEAD]
+    report = berichte.find_report(lead, year, half)
+    if report is None:
+        report = berichte.save_report_draft(lead, year, half, figures, "", True, author)
+        berichte.submit_report(report, author)
+    member = by_bfs[DEMO_MEMBERS[0]]
+    if berichte.find_report(member, year, half) is None:
+        draft = {**figures, "first_info_conversations": 4, "first_info_people": 6}
+        draft["first_info_interpreter"] = 2
+        draft.update(s_conversations=None, s_follow_ups=None)
+        berichte.save_report_draft(member, year, half, draft, "", False, author)
+
+
 def init_app(app: Flask) -> None:
-    for command in (seed_cli, users_cli, mail_cli, interpreting_cli, demo):
+    for command in (seed_cli, users_cli, mail_cli, interpreting_cli, demo, reports_cli):
         app.cli.add_command(command)

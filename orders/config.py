@@ -101,6 +101,8 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "ORDER_MAIL_TO": os.environ.get("ORDER_MAIL_TO", "bestellungen@start-integration.so.ch"),
         # HEKS Linguadukt receives interpreter orders by e-mail.
         "HEKS_MAIL_TO": os.environ.get("HEKS_MAIL_TO", "linguadukt@heks.example.org"),
+        # The canton's reporting address: notified of every submitted report and declaration.
+        "REPORT_MAIL_TO": os.environ.get("REPORT_MAIL_TO", "berichte@start-integration.so.ch"),
         "INTERPRETER_LEAD_WORKING_DAYS": int(os.environ.get("INTERPRETER_LEAD_WORKING_DAYS", "2")),
         # Free texts about the people concerned are removed after this many days.
         "INTERPRETER_RETENTION_DAYS": int(os.environ.get("INTERPRETER_RETENTION_DAYS", "365")),

@@ -24,7 +24,7 @@ from orders import create_app
 from orders.config import normalise_database_url
 from orders.extensions import db
 from orders.models import Municipality, Role, User
-from orders.services import catalogue
+from orders.services import catalogue, payout
 from orders.services.gemeinden import import_municipalities
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -87,6 +87,7 @@ def prepared(app):
     with app.app_context():
         import_municipalities()
         catalogue.seed()
+        payout.seed_tariffs()
         yield app
         db.session.remove()
         _empty_all_tables()

@@ -8,6 +8,7 @@ from orders.extensions import db
 from orders.models import OutboxMail, User
 from orders.services import outbox
 from tests.conftest import log_in, make_user, municipality
+from tests.test_berichte import ended_period, last_year
 
 
 def record_urls_of(bfs_nr: int) -> list[str]:
@@ -19,6 +20,9 @@ def record_urls_of(bfs_nr: int) -> list[str]:
         f"/gemeinde/{bfs_nr}/bestellungen/neu/material",
         f"/gemeinde/{bfs_nr}/dolmetschen",
         f"/gemeinde/{bfs_nr}/dolmetschen/neu",
+        f"/gemeinde/{bfs_nr}/berichte",
+        f"/gemeinde/{bfs_nr}/berichte/{ended_period()[0]}/{ended_period()[1]}",
+        f"/gemeinde/{bfs_nr}/selbstdeklaration/{last_year()}",
     ]
 
 
@@ -44,6 +48,12 @@ def canton_urls(app) -> list[str]:
         "/kanton/dolmetschen/",
         "/kanton/dolmetschen/export.csv",
         "/kanton/dolmetschen/zahlen",
+        "/kanton/berichte/",
+        "/kanton/berichte/selbstdeklarationen",
+        "/kanton/berichte/auszahlung",
+        "/kanton/berichte/auszahlung/export.csv",
+        "/kanton/berichte/auszahlung/export.xlsx",
+        "/kanton/berichte/tarife",
     ]
 
 

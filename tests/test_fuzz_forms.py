@@ -10,8 +10,19 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from orders.extensions import db
-from orders.models import AuditEvent, CatalogueItem, InterpreterRequest, Order, User
-from tests.conftest import log_in
+from orders.models import (
+    AuditEvent,
+    CatalogueItem,
+    DeclarationVersion,
+    HalfYearReport,
+    InterpreterRequest,
+    Order,
+    ReportVersion,
+    User,
+)
+from orders.services import berichte
+from tests.conftest import log_in, municipality
+from tests.test_berichte import declaration_data, ended_period, last_year, report_data
 from tests.test_bestellungen import order_data
 from tests.test_dolmetschen import booking_data
 
@@ -171,3 +182,55 @@ def test_login_and_password_forms(app, data):
     assert db.session.scalar(select(func.count()).select_from(User)) == 0
     db.session.query(AuditEvent).delete()
     db.session.commit()
+
+
+def report_versions() -> int:
+    return db.session.scalar(select(func.count()).select_from(ReportVersion)) + db.session.scalar(
+        select(func.count()).select_from(DeclarationVersion)
+    )
+
+
+@SETTINGS
+@given(data=st.data())
+def test_report_form(clerk, data):
+    year, half = ended_period()
+    url = f"/gemeinde/2581/berichte/{year}/{half}"
+    fields = data.draw(fields_strategy({**report_data(), "action": "submit"}))
+    before = report_versions()
+    response = clerk.post(url, data={**fields, "csrf_token": token(clerk, url)})
+    assert response.status_code < 500
+    if response.status_code == 200:
+        page = response.get_data(as_text=True)
+        assert "Bitte" in page or "schreibgeschützt" in page, page[:500]
+        assert report_versions() == before, "a rejected report was submitted"
+
+
+@SETTINGS
+@given(data=st.data())
+def test_declaration_form(clerk, data):
+    url = f"/gemeinde/2581/selbstdeklaration/{last_year()}"
+    fields = data.draw(fields_strategy({**declaration_data(), "action": "submit"}))
+    before = report_versions()
+    response = clerk.post(url, data={**fields, "csrf_token": token(clerk, url)})
+    assert response.status_code < 500
+    if response.status_code == 200:
+        page = response.get_data(as_text=True)
+        assert "Bitte" in page or "Schreibgeschützt" in page, page[:500]
+        assert report_versions() == before, "a rejected declaration was submitted"
+
+
+@SETTINGS
+@given(reason=ODD_TEXT)
+def test_reopen_form(app, canton, olten_user, reason):
+    year, half = ended_period()
+    report = db.session.scalar(select(HalfYearReport))
+    if report is None:
+        report = berichte.save_report_draft(
+            municipality(2581), year, half, dict.fromkeys(berichte.FIGURES, 1), "", True, olten_user
+        )
+        berichte.submit_report(report, olten_user)
+    url = f"/kanton/berichte/2581/{year}/{half}"
+    response = canton.post(
+        f"{url}/wiedereroeffnen", data={"reason": reason, "csrf_token": token(canton, url)}
+    )
+    assert response.status_code < 500

@@ -8,9 +8,18 @@ import pytest
 from sqlalchemy import select
 
 from orders.extensions import db
-from orders.models import CatalogueItem, InterpreterRequest, Order, OutboxMail, User
+from orders.models import (
+    CatalogueItem,
+    HalfYearReport,
+    InterpreterRequest,
+    Order,
+    OutboxMail,
+    SelfDeclaration,
+    User,
+)
 from orders.services import outbox
 from tests.conftest import log_in, make_user, municipality
+from tests.test_berichte import ended_period, last_year, post_declaration, post_report
 from tests.test_bestellungen import submit as submit_order
 from tests.test_dolmetschen import submit as submit_interpreter
 
@@ -74,6 +83,23 @@ MATRIX = {
     "/kanton/postausgang/<int:mail_id>/erneut-senden": ("POST", POST_CANTON),
     "/kanton/postausgang/fehlgeschlagene-erneut-senden": ("POST", POST_CANTON),
     "/kanton/protokoll": ("GET", CANTON_ONLY),
+    "/gemeinde/<int:bfs_nr>/berichte": ("GET", RECORD_OF_B),
+    "/gemeinde/<int:bfs_nr>/berichte/<int:year>/<int:half>": ("GET", RECORD_OF_B),
+    "/gemeinde/<int:bfs_nr>/berichte/<int:year>/<int:half>/quittung": ("GET", RECORD_OF_B),
+    "/gemeinde/<int:bfs_nr>/selbstdeklaration/<int:year>": ("GET", RECORD_OF_B),
+    "/gemeinde/<int:bfs_nr>/selbstdeklaration/<int:year>/quittung": ("GET", RECORD_OF_B),
+    "/kanton/berichte/": ("GET", CANTON_ONLY),
+    "/kanton/berichte/selbstdeklarationen": ("GET", CANTON_ONLY),
+    "/kanton/berichte/<int:bfs_nr>/<int:year>/<int:half>": ("GET", CANTON_ONLY),
+    "/kanton/berichte/<int:bfs_nr>/<int:year>/<int:half>/wiedereroeffnen": ("POST", POST_CANTON),
+    "/kanton/berichte/selbstdeklarationen/<int:bfs_nr>/<int:year>": ("GET", CANTON_ONLY),
+    "/kanton/berichte/selbstdeklarationen/<int:bfs_nr>/<int:year>/wiedereroeffnen": (
+        "POST",
+        POST_CANTON,
+    ),
+    "/kanton/berichte/auszahlung": ("GET", CANTON_ONLY),
+    "/kanton/berichte/auszahlung/export.<fmt>": ("GET", CANTON_ONLY),
+    "/kanton/berichte/tarife": ("GET", CANTON_ONLY),
 }
 
 
@@ -95,6 +121,9 @@ def records_of_b(app) -> dict:
     submit_interpreter(client, url=f"/gemeinde/{B}/dolmetschen/neu")
     outbox.enqueue(to=["clerk@deitingen.ch"], subject="B", body_text="B")
     db.session.commit()
+    year, half = ended_period()
+    post_report(client, bfs_nr=B, period=(year, half))
+    post_declaration(client, bfs_nr=B, year=last_year())
     return {
         "bfs_nr": B,
         "number": None,  # filled per rule: an order or an interpreter order of B
@@ -107,11 +136,15 @@ def records_of_b(app) -> dict:
         "kind": "material",
         "fmt": "csv",
         "filename": "css/portal.css",
+        "year": year,
+        "half": half,
     }
 
 
 def url_for_rule(rule: str, records: dict) -> str:
     values = dict(records)
+    if "selbstdeklaration" in rule:
+        values["year"] = last_year()
     values["number"] = (
         records["interpreter"] if rule.startswith("/dolmetschen") else records["order"]
     )
@@ -157,3 +190,5 @@ def test_every_route_answers_each_role_as_the_matrix_says(app, records_of_b, rol
     assert db.session.scalar(select(Order.status)).value == "eingegangen"
     assert db.session.scalar(select(InterpreterRequest.status)).value == "uebermittelt"
     assert all(user.active for user in db.session.scalars(select(User)))
+    assert db.session.scalar(select(HalfYearReport.state)).value == "eingereicht"
+    assert db.session.scalar(select(SelfDeclaration.state)).value == "eingereicht"

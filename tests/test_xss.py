@@ -78,3 +78,44 @@ def test_names_are_escaped_in_the_back_office_and_the_invitation(app, kanton_use
     assert_escaped(canton.get(f"/kanton/benutzer/{evil.id}").get_data(as_text=True), "user page")
     mail = emails.compose_invitation(evil, "token", kanton_user)
     assert_escaped(mail.body_html, "invitation")
+
+
+def test_report_and_declaration_texts_are_escaped(app, kanton_user, olten_user):
+    from tests.test_berichte import ended_period, last_year, post_declaration, post_report
+
+    clerk = app.test_client()
+    log_in(clerk, "clerk@olten.ch")
+    assert post_report(clerk, remarks=PAYLOAD).status_code == 303
+    year = last_year()
+    assert (
+        post_declaration(
+            clerk,
+            year=year,
+            remarks=PAYLOAD,
+            signatory_name=PAYLOAD[:200],
+            contact_name=PAYLOAD[:200],
+            strategic_lead_name=PAYLOAD[:200],
+        ).status_code
+        == 303
+    )
+    report_year, half = ended_period()
+    canton = app.test_client()
+    log_in(canton, "koordination@kanton.ch")
+    reason = f"/kanton/berichte/2581/{report_year}/{half}"
+    token = canton.get(reason).get_data(as_text=True).split('name="csrf_token" value="')[1]
+    canton.post(
+        f"{reason}/wiedereroeffnen", data={"reason": PAYLOAD, "csrf_token": token.split('"')[0]}
+    )
+    pages = {
+        "report form (reopened)": clerk.get(f"/gemeinde/2581/berichte/{report_year}/{half}"),
+        "report receipt": clerk.get(f"/gemeinde/2581/berichte/{report_year}/{half}/quittung"),
+        "declaration": clerk.get(f"/gemeinde/2581/selbstdeklaration/{year}"),
+        "declaration receipt": clerk.get(f"/gemeinde/2581/selbstdeklaration/{year}/quittung"),
+        "canton report": canton.get(reason),
+        "canton declaration": canton.get(f"/kanton/berichte/selbstdeklarationen/2581/{year}"),
+    }
+    for where, response in pages.items():
+        assert response.status_code == 200, where
+        assert_escaped(response.get_data(as_text=True), where)
+    for mail in db.session.scalars(select(OutboxMail)):
+        assert_escaped(mail.body_html, f"mail {mail.subject}")

@@ -20,6 +20,16 @@ from orders.models.orders import (
     OrderStatus,
 )
 from orders.models.outbox import MailStatus, OutboxAttachment, OutboxMail
+from orders.models.reporting import (
+    DeclarationVersion,
+    HalfYearReport,
+    ReminderSent,
+    ReportState,
+    ReportVersion,
+    SelfDeclaration,
+    Tariff,
+    TariffKind,
+)
 from orders.models.users import AccountToken, LoginSession, Role, TokenPurpose, User
 
 __all__ = [
@@ -47,4 +57,12 @@ __all__ = [
     "Role",
     "TokenPurpose",
     "User",
+    "DeclarationVersion",
+    "HalfYearReport",
+    "ReminderSent",
+    "ReportState",
+    "ReportVersion",
+    "SelfDeclaration",
+    "Tariff",
+    "TariffKind",
 ]

@@ -1,0 +1,123 @@
+"""The half-year report, the self-declaration and the canton's reopening form."""
+
+from wtforms import (
+    BooleanField,
+    RadioField,
+    SelectChoice,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from orders.forms.fields import (
+    NumberRange,
+    PortalForm,
+    WholeNumberField,
+    max_length,
+    required,
+)
+from orders.services.berichte import (
+    COOPERATION,
+    DECLARATION_FIELDS,
+    FIGURES,
+    FIRST_INFO_FORMS,
+    MAX_COUNT,
+    ORGANISATION,
+)
+
+CHOICE_MESSAGE = "Bitte wählen Sie aus den angebotenen Möglichkeiten."
+
+
+def _count(label: str) -> WholeNumberField:
+    return WholeNumberField(
+        label,
+        validators=[NumberRange(0, MAX_COUNT, f"Bitte eine ganze Zahl von 0 bis {MAX_COUNT}.")],
+    )
+
+
+class ReportForm(PortalForm):
+    first_info_conversations = _count(FIGURES["first_info_conversations"])
+    first_info_people = _count(FIGURES["first_info_people"])
+    first_info_interpreter = _count(FIGURES["first_info_interpreter"])
+    integration_conversations = _count(FIGURES["integration_conversations"])
+    integration_interpreter = _count(FIGURES["integration_interpreter"])
+    s_conversations = _count(FIGURES["s_conversations"])
+    s_follow_ups = _count(FIGURES["s_follow_ups"])
+    remarks = TextAreaField("Bemerkungen (freiwillig)", validators=[max_length(2000)])
+    documents_filed = BooleanField(
+        "Die unterzeichneten Gesprächsleitfäden und Formulare sind bei der Gemeinde abgelegt "
+        "und stehen der kantonalen Finanzkontrolle zur Verfügung."
+    )
+
+    def figures(self) -> dict:
+        return {key: self[key].data for key in FIGURES}
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _text(key: str, maximum: int = 200) -> StringField:
+    return StringField(DECLARATION_FIELDS[key], validators=[max_length(maximum)])
+
+
+class DeclarationForm(PortalForm):
+    contact_point = BooleanField(
+        "Unsere Gemeinde hat eine Ansprechstelle für Integrationsfragen bezeichnet."
+    )
+    contact_name = _text("contact_name")
+    contact_address = _text("contact_address", 300)
+    contact_phone = _text("contact_phone", 50)
+    contact_email = _text("contact_email", 254)
+    organisation_model = RadioField(
+        DECLARATION_FIELDS["organisation_model"],
+        choices=[SelectChoice(key, label) for key, label in ORGANISATION.items()],
+        invalid_choice_message=CHOICE_MESSAGE,
+    )
+    led_municipalities = TextAreaField(
+        "Gemeinden, für die Sie Leitgemeinde sind", validators=[max_length(1000)]
+    )
+    strategic_lead_name = _text("strategic_lead_name")
+    strategic_lead_function = _text("strategic_lead_function")
+    operative_lead_name = _text("operative_lead_name")
+    operative_lead_percent = WholeNumberField(
+        DECLARATION_FIELDS["operative_lead_percent"],
+        validators=[NumberRange(0, 100, "Bitte ein Pensum von 0 bis 100 Prozent.")],
+    )
+    first_info_held = BooleanField("Unsere Gemeinde führt die Erstinformation durch.")
+    first_info_forms = MultiCheckboxField(
+        "Wie findet die Erstinformation statt?",
+        choices=[SelectChoice(key, label) for key, label in FIRST_INFO_FORMS.items()],
+        invalid_choice_message=CHOICE_MESSAGE,
+    )
+    cooperation = MultiCheckboxField(
+        DECLARATION_FIELDS["cooperation"],
+        choices=[SelectChoice(key, label) for key, label in COOPERATION.items()],
+        invalid_choice_message=CHOICE_MESSAGE,
+    )
+    cooperation_other = _text("cooperation_other", 300)
+    foreign_residents = WholeNumberField(
+        DECLARATION_FIELDS["foreign_residents"],
+        validators=[NumberRange(0, 1_000_000, "Bitte eine ganze Zahl von 0 bis 1000000.")],
+    )
+    remarks = TextAreaField("Bemerkungen (freiwillig)", validators=[max_length(2000)])
+    confirmed = BooleanField("Wir bestätigen, dass diese Angaben korrekt sind.")
+    signatory_name = _text("signatory_name")
+    signatory_function = _text("signatory_function")
+
+    def declaration_data(self) -> dict:
+        data = {key: self[key].data for key in DECLARATION_FIELDS}
+        for key, value in data.items():
+            if isinstance(value, str):
+                data[key] = value.strip()
+        data["organisation_model"] = data["organisation_model"] or None
+        return data
+
+
+class ReopenForm(PortalForm):
+    reason = TextAreaField(
+        "Grund für die Korrektur (geht per E-Mail an die Gemeinde)",
+        validators=[required("Bitte geben Sie einen Grund an."), max_length(2000)],
+    )

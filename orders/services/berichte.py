@@ -1,0 +1,725 @@
+"""Half-year reports and self-declarations: drafts, submission with frozen tariffs, receipts
+and mails, reopening for a correction, version history, the canton's overview and payouts,
+and the deadline reminders."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from orders.emails import berichte as mails
+from orders.extensions import db
+from orders.models import (
+    DeclarationVersion,
+    HalfYearReport,
+    Municipality,
+    ReminderSent,
+    ReportState,
+    ReportVersion,
+    Role,
+    SelfDeclaration,
+    User,
+)
+from orders.models.types import utcnow
+from orders.services import audit, deadlines, payout
+from orders.services.gemeinden import sorted_by_name
+from orders.services.numbering import next_number
+
+MAX_COUNT = 100_000
+
+# The report's figures in the order of the form: key -> label.
+FIGURES = {
+    "first_info_conversations": "Erstinformationsgespräche durchgeführt",
+    "first_info_people": "Mit Erstinformationsgesprächen erreichte Personen",
+    "first_info_interpreter": "davon Erstinformationsgespräche mit Dolmetschenden",
+    "integration_conversations": "Integrationsgespräche durchgeführt",
+    "integration_interpreter": "davon Integrationsgespräche mit Dolmetschenden",
+    "s_conversations": "Programm S: Integrationsgespräche",
+    "s_follow_ups": "Programm S: Nachbegleitungen",
+}
+# "of which" figure -> its total
+OF_WHICH = {
+    "first_info_interpreter": "first_info_conversations",
+    "integration_interpreter": "integration_conversations",
+}
+AMOUNT_LABELS = {
+    "case": "Fallpauschalen",
+    "interpreter": "Dolmetschpauschalen",
+    "s_conversations": "Programm S: Integrationsgespräche",
+    "s_follow_ups": "Programm S: Nachbegleitungen",
+    "total": "Total",
+}
+
+FIRST_INFO_FORMS = {"gespraech": "im Gespräch", "schriftlich": "schriftlich"}
+COOPERATION = {"schule": "Schule", "sozialregion": "Sozialregion", "andere": "andere"}
+ORGANISATION = {"einzel": "Einzelgemeinde", "leit": "Leitgemeinde"}
+# The self-declaration's contents in the order of the form: key -> label.
+DECLARATION_FIELDS = {
+    "contact_point": "Ansprechstelle für Integrationsfragen bezeichnet",
+    "contact_name": "Ansprechstelle: Name / Stelle",
+    "contact_address": "Ansprechstelle: Adresse",
+    "contact_phone": "Ansprechstelle: Telefon",
+    "contact_email": "Ansprechstelle: E-Mail",
+    "organisation_model": "Organisationsmodell",
+    "led_municipalities": "Geführte Gemeinden",
+    "strategic_lead_name": "Strategische Leitung: Name",
+    "strategic_lead_function": "Strategische Leitung: Funktion",
+    "operative_lead_name": "Operative Leitung / Integrationsbeauftragte(r): Name",
+    "operative_lead_percent": "Operative Leitung: Pensum in Prozent",
+    "first_info_held": "Erstinformation wird durchgeführt",
+    "first_info_forms": "Form der Erstinformation",
+    "cooperation": "Zusammenarbeit mit Regelstrukturen",
+    "cooperation_other": "Zusammenarbeit: andere",
+    "foreign_residents": "Ausländische Einwohnerinnen und Einwohner am 31. Dezember",
+    "remarks": "Bemerkungen",
+    "confirmed": "Angaben bestätigt",
+    "signatory_name": "Unterzeichnende Person",
+    "signatory_function": "Funktion der unterzeichnenden Person",
+}
+
+
+class ReportError(ValueError):
+    """A rule of the reporting workflow was broken; field names the form field if any."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+# --- display ----------------------------------------------------------------------------------
+
+
+def display_value(key: str, value) -> str:
+    """A stored value as the canton and the municipality read it."""
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, bool):
+        return "ja" if value else "nein"
+    if key == "organisation_model":
+        return ORGANISATION.get(value, str(value))
+    if key == "first_info_forms":
+        return ", ".join(FIRST_INFO_FORMS.get(v, v) for v in value) or "–"
+    if key == "cooperation":
+        return ", ".join(COOPERATION.get(v, v) for v in value) or "–"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
+def report_items(figures: dict, remarks: str, documents_filed: bool) -> list[tuple[str, str]]:
+    rows = [(label, display_value(key, figures.get(key))) for key, label in FIGURES.items()]
+    rows.append(("Bemerkungen", remarks or "–"))
+    rows.append(("Unterlagen bei der Gemeinde abgelegt", display_value("", documents_filed)))
+    return rows
+
+
+def declaration_items(data: dict) -> list[tuple[str, str]]:
+    return [(label, display_value(key, data.get(key))) for key, label in DECLARATION_FIELDS.items()]
+
+
+def tariff_text(tariffs: dict[str, int]) -> str:
+    """The tariffs a version was computed with, as the canton reads them."""
+    from orders.formatting import format_chf
+    from orders.models import TariffKind
+
+    return "; ".join(
+        f"{TariffKind(kind).label}: {format_chf(payout.chf(centimes))}"
+        for kind, centimes in tariffs.items()
+    )
+
+
+def report_version_items(version: ReportVersion) -> list[tuple[str, str]]:
+    return report_items(version.figures, version.remarks, version.documents_filed)
+
+
+@dataclass
+class VersionRow:
+    label: str
+    values: list[str]
+    changed: list[bool]  # per version: differs from the version before
+
+
+def side_by_side(items_per_version: list[list[tuple[str, str]]]) -> list[VersionRow]:
+    """Rows of label and value per version; a value is marked changed where it differs from
+    the previous version."""
+    if not items_per_version:
+        return []
+    rows = []
+    for index, (label, _value) in enumerate(items_per_version[0]):
+        values = [items[index][1] for items in items_per_version]
+        changed = [False] + [values[i] != values[i - 1] for i in range(1, len(values))]
+        rows.append(VersionRow(label, values, changed))
+    return rows
+
+
+# --- rules ------------------------------------------------------------------------------------
+
+
+def check_report(figures: dict, documents_filed: bool, *, submit: bool) -> list[ReportError]:
+    """Every problem of the figures; on submit all figures and the tick are required."""
+    problems = []
+    for key in FIGURES:
+        value = figures.get(key)
+        if value is None:
+            if submit:
+                problems.append(ReportError("Bitte geben Sie eine Zahl ein (0, wenn keine).", key))
+        elif not 0 <= value <= MAX_COUNT:
+            problems.append(ReportError(f"Bitte eine ganze Zahl von 0 bis {MAX_COUNT}.", key))
+    for part, total in OF_WHICH.items():
+        if (figures.get(part) or 0) > (figures.get(total) or 0):
+            problems.append(
+                ReportError(
+                    f"«davon mit Dolmetschenden» kann nicht grösser sein als «{FIGURES[total]}».",
+                    part,
+                )
+            )
+    if submit and not documents_filed:
+        problems.append(
+            ReportError(
+                "Bitte bestätigen Sie, dass die unterzeichneten Gesprächsleitfäden und Formulare "
+                "bei der Gemeinde abgelegt sind.",
+                "documents_filed",
+            )
+        )
+    return problems
+
+
+def check_declaration(data: dict, *, submit: bool) -> list[ReportError]:
+    """Every problem of a self-declaration; on submit the required statements."""
+    problems = []
+    residents = data.get("foreign_residents")
+    if residents is not None and not 0 <= residents <= 1_000_000:
+        problems.append(
+            ReportError("Bitte eine ganze Zahl von 0 bis 1000000.", "foreign_residents")
+        )
+    percent = data.get("operative_lead_percent")
+    if percent is not None and not 0 <= percent <= 100:
+        problems.append(
+            ReportError("Bitte ein Pensum von 0 bis 100 Prozent.", "operative_lead_percent")
+        )
+    if not submit:
+        return problems
+
+    def need(key: str, message: str) -> None:
+        value = data.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()) or value == []:
+            problems.append(ReportError(message, key))
+
+    if data.get("contact_point"):
+        need("contact_name", "Bitte geben Sie die Ansprechstelle an.")
+        if (
+            not (data.get("contact_phone") or "").strip()
+            and not (data.get("contact_email") or "").strip()
+        ):
+            problems.append(
+                ReportError(
+                    "Bitte geben Sie Telefon oder E-Mail der Ansprechstelle an.", "contact_phone"
+                )
+            )
+    need("organisation_model", "Bitte wählen Sie das Organisationsmodell.")
+    if data.get("organisation_model") == "leit":
+        need("led_municipalities", "Bitte nennen Sie die Gemeinden, für die Sie Leitgemeinde sind.")
+    need("strategic_lead_name", "Bitte geben Sie die strategische Leitung an.")
+    need("strategic_lead_function", "Bitte geben Sie die Funktion der strategischen Leitung an.")
+    need("operative_lead_name", "Bitte geben Sie die operative Leitung an.")
+    need("operative_lead_percent", "Bitte geben Sie das Pensum in Prozent an.")
+    if data.get("first_info_held"):
+        need("first_info_forms", "Bitte geben Sie an, wie die Erstinformation stattfindet.")
+    if "andere" in (data.get("cooperation") or []):
+        need("cooperation_other", "Bitte nennen Sie die anderen Regelstrukturen.")
+    need("foreign_residents", "Bitte geben Sie die Zahl der ausländischen Einwohner an.")
+    if not data.get("confirmed"):
+        problems.append(
+            ReportError("Bitte bestätigen Sie, dass die Angaben korrekt sind.", "confirmed")
+        )
+    need("signatory_name", "Bitte geben Sie den Namen der unterzeichnenden Person an.")
+    need("signatory_function", "Bitte geben Sie die Funktion der unterzeichnenden Person an.")
+    return problems
+
+
+def can_submit_report(year: int, half: int, today: date | None = None) -> bool:
+    return deadlines.period_ended(year, half, today or deadlines.today_local())
+
+
+def can_submit_declaration(year: int, today: date | None = None) -> bool:
+    return deadlines.year_ended(year, today or deadlines.today_local())
+
+
+def period_exists(year: int, half: int | None = None, today: date | None = None) -> bool:
+    """A period that has begun, within the years the portal keeps."""
+    today = today or deadlines.today_local()
+    if not 2017 <= year <= today.year or half not in (None, 1, 2):
+        return False
+    return half is None or deadlines.period_start(year, half) <= today
+
+
+# --- records ----------------------------------------------------------------------------------
+
+
+def find_report(municipality: Municipality, year: int, half: int) -> HalfYearReport | None:
+    return db.session.scalar(
+        select(HalfYearReport).where(
+            HalfYearReport.municipality_id == municipality.id,
+            HalfYearReport.year == year,
+            HalfYearReport.half == half,
+        )
+    )
+
+
+def find_declaration(municipality: Municipality, year: int) -> SelfDeclaration | None:
+    return db.session.scalar(
+        select(SelfDeclaration).where(
+            SelfDeclaration.municipality_id == municipality.id, SelfDeclaration.year == year
+        )
+    )
+
+
+def _get_or_create(model, find, **values):
+    record = find()
+    if record is not None:
+        return record
+    record = model(**values)
+    try:
+        with db.session.begin_nested():
+            db.session.add(record)
+    except IntegrityError:
+        # Another request created it first (a double click on «save»): use that one.
+        record = find()
+    return record
+
+
+def _editable(record) -> None:
+    if record.state is ReportState.SUBMITTED:
+        raise ReportError(
+            "Dieser Bericht ist bereits eingereicht. Korrekturen sind möglich, wenn die "
+            "Koordinationsstelle ihn wieder öffnet."
+        )
+
+
+def save_report_draft(
+    municipality: Municipality,
+    year: int,
+    half: int,
+    figures: dict,
+    remarks: str,
+    documents_filed: bool,
+    user: User,
+) -> HalfYearReport:
+    """Keep what was typed as the working copy (also for a reopened report) and commit."""
+    report = _get_or_create(
+        HalfYearReport,
+        lambda: find_report(municipality, year, half),
+        municipality_id=municipality.id,
+        year=year,
+        half=half,
+        figures={},
+    )
+    _editable(report)
+    report.figures = {key: figures.get(key) for key in FIGURES}
+    report.remarks = remarks
+    report.documents_filed = documents_filed
+    report.updated_by_id = user.id
+    db.session.commit()
+    return report
+
+
+def save_declaration_draft(
+    municipality: Municipality, year: int, data: dict, user: User
+) -> SelfDeclaration:
+    declaration = _get_or_create(
+        SelfDeclaration,
+        lambda: find_declaration(municipality, year),
+        municipality_id=municipality.id,
+        year=year,
+        data={},
+    )
+    _editable(declaration)
+    declaration.data = {key: data.get(key) for key in DECLARATION_FIELDS}
+    declaration.updated_by_id = user.id
+    db.session.commit()
+    return declaration
+
+
+def _claim_submission(model, record_id: int) -> bool:
+    """Mark the record submitted unless it already is: one UPDATE, so two requests at once
+    (a double click reaching two workers) make one submission."""
+    result = db.session.execute(
+        update(model)
+        .where(model.id == record_id, model.state != ReportState.SUBMITTED)
+        .values(state=ReportState.SUBMITTED),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount == 1
+
+
+def submit_report(report: HalfYearReport, user: User, now: datetime | None = None) -> bool:
+    """Submit the working copy as a new version with the tariffs valid at the end of the
+    half-year; receipt mail to the submitter, notification to the canton. False when it was
+    already submitted (nothing happens then)."""
+    now = now or utcnow()
+    if not deadlines.period_ended(report.year, report.half, deadlines.today_local(now)):
+        raise ReportError(
+            "Der Bericht kann erst nach Ende des Halbjahres eingereicht werden (ab "
+            f"{deadlines.period_end(report.year, report.half).strftime('%d.%m.%Y')})."
+        )
+    problems = check_report(report.figures, report.documents_filed, submit=True)
+    if problems:
+        raise problems[0]
+    valid = payout.tariffs_on(deadlines.period_end(report.year, report.half))
+    tariffs = {
+        kind.value: valid[kind.value]
+        for kind in payout.REPORT_TARIFF_FIGURES
+        if kind.value in valid
+    }
+    amounts = payout.report_amounts(report.figures, tariffs)
+    if not _claim_submission(HalfYearReport, report.id):
+        db.session.rollback()
+        return False
+    db.session.refresh(report)
+    first = report.submitted_at is None
+    if first:
+        report.number = next_number("R", deadlines.today_local(now).year)
+        report.submitted_at = now
+        report.late = deadlines.is_late(deadlines.report_due(report.year, report.half), now)
+    report.reopen_reason = ""
+    version = ReportVersion(
+        report=report,
+        version=len(report.versions) + 1,
+        figures=dict(report.figures),
+        remarks=report.remarks,
+        documents_filed=report.documents_filed,
+        tariffs=tariffs,
+        amounts=amounts,
+        submitted_at=now,
+        submitted_by_id=user.id,
+        late=report.late,
+    )
+    db.session.add(version)
+    db.session.flush()
+    audit.record(
+        "report.submit", actor=user, obj=report, number=report.number, version=version.version
+    )
+    mails.compose_report_receipt(report, version, user)
+    mails.compose_report_for_canton(report, version, user)
+    db.session.commit()
+    return True
+
+
+def submit_declaration(
+    declaration: SelfDeclaration, user: User, now: datetime | None = None
+) -> bool:
+    """Submit the self-declaration as a new version with the base contribution computed from
+    the tariff valid on 31 December of the year. False when it was already submitted."""
+    now = now or utcnow()
+    if not deadlines.year_ended(declaration.year, deadlines.today_local(now)):
+        raise ReportError(
+            "Die Selbstdeklaration kann erst nach Ende des Jahres eingereicht werden (ab "
+            f"01.01.{declaration.year + 1})."
+        )
+    problems = check_declaration(declaration.data, submit=True)
+    if problems:
+        raise problems[0]
+    tariffs = payout.tariffs_on(date(declaration.year, 12, 31))
+    base = payout.base_contribution(declaration.data.get("foreign_residents"), tariffs)
+    if not _claim_submission(SelfDeclaration, declaration.id):
+        db.session.rollback()
+        return False
+    db.session.refresh(declaration)
+    if declaration.submitted_at is None:
+        declaration.number = next_number("S", deadlines.today_local(now).year)
+        declaration.submitted_at = now
+        declaration.late = deadlines.is_late(deadlines.declaration_due(declaration.year), now)
+    declaration.reopen_reason = ""
+    kind = payout.TariffKind.BASE_CONTRIBUTION.value
+    version = DeclarationVersion(
+        declaration=declaration,
+        version=len(declaration.versions) + 1,
+        data=dict(declaration.data),
+        tariffs={kind: tariffs[kind]} if kind in tariffs else {},
+        amounts={"base": base, "total": base},
+        submitted_at=now,
+        submitted_by_id=user.id,
+        late=declaration.late,
+    )
+    db.session.add(version)
+    db.session.flush()
+    audit.record(
+        "declaration.submit",
+        actor=user,
+        obj=declaration,
+        number=declaration.number,
+        version=version.version,
+    )
+    mails.compose_declaration_receipt(declaration, version, user)
+    mails.compose_declaration_for_canton(declaration, version, user)
+    db.session.commit()
+    return True
+
+
+def _reopen(record, actor: User, reason: str, action: str) -> None:
+    reason = reason.strip()
+    if not reason:
+        raise ReportError("Bitte geben Sie einen Grund an.", "reason")
+    if record.state is not ReportState.SUBMITTED:
+        raise ReportError("Nur Eingereichtes kann zur Korrektur geöffnet werden.")
+    record.state = ReportState.REOPENED
+    record.reopen_reason = reason
+    version = record.versions[-1]
+    version.reopened_at = utcnow()
+    version.reopened_by_id = actor.id
+    version.reopen_reason = reason
+    audit.record(action, actor=actor, obj=record, number=record.number, reason=reason)
+
+
+def reopen_report(report: HalfYearReport, actor: User, reason: str) -> None:
+    """The canton opens a submitted report for a correction; the municipality is told why.
+    The submitted versions stay as they are."""
+    _reopen(report, actor, reason, "report.reopen")
+    mails.compose_reopened(report, reason, recipients_for(report.municipality))
+    db.session.commit()
+
+
+def reopen_declaration(declaration: SelfDeclaration, actor: User, reason: str) -> None:
+    _reopen(declaration, actor, reason, "declaration.reopen")
+    mails.compose_reopened(declaration, reason, recipients_for(declaration.municipality))
+    db.session.commit()
+
+
+def declaration_prefill(municipality: Municipality, year: int) -> dict:
+    """Last year's submitted declaration, without this year's count and signature; else what
+    the portal knows about the municipality."""
+    last = find_declaration(municipality, year - 1)
+    if last is not None and last.versions:
+        data = dict(last.versions[-1].data)
+        for key in ("foreign_residents", "confirmed", "remarks"):
+            data.pop(key, None)
+        return data
+    return {
+        "organisation_model": "leit" if municipality.is_lead else "einzel",
+        "led_municipalities": ", ".join(m.name for m in municipality.members),
+        "contact_name": municipality.contact_name,
+        "contact_email": municipality.contact_email,
+        "contact_phone": municipality.contact_phone,
+        "contact_address": municipality.address,
+    }
+
+
+def recipients_for(municipality: Municipality) -> list[str]:
+    """Who hears about a municipality's reports: its active staff and those of its
+    Leitgemeinde, and its contact address."""
+    ids = [municipality.id] + ([municipality.lead_id] if municipality.lead_id else [])
+    emails = list(
+        db.session.scalars(
+            select(User.email)
+            .where(User.municipality_id.in_(ids), User.active.is_(True), User.role == Role.GEMEINDE)
+            .order_by(User.email)
+        )
+    )
+    if municipality.contact_email and municipality.contact_email not in emails:
+        emails.append(municipality.contact_email)
+    return emails
+
+
+def interpreter_suggestions(municipality: Municipality, year: int, half: int) -> dict[str, int]:
+    """Interpreter orders of the half-year recorded as held in the portal, per report field:
+    offered as a suggestion beside "of which with an interpreter", never filled in."""
+    from sqlalchemy import func
+
+    from orders.models import ConversationType, InterpreterRequest
+
+    start, end = deadlines.period_start(year, half), deadlines.period_end(year, half)
+    counts = dict(
+        db.session.execute(
+            select(InterpreterRequest.conversation_type, func.count())
+            .where(
+                InterpreterRequest.municipality_id == municipality.id,
+                InterpreterRequest.held.is_(True),
+                InterpreterRequest.appointment_date.between(start, end),
+            )
+            .group_by(InterpreterRequest.conversation_type)
+        ).all()
+    )
+    return {
+        "first_info_interpreter": counts.get(ConversationType.FIRST_INFORMATION, 0),
+        "integration_interpreter": counts.get(ConversationType.INTEGRATION, 0),
+    }
+
+
+# --- the canton's view ------------------------------------------------------------------------
+
+
+def participating(bezirk: str | None = None, on: date | None = None) -> list[Municipality]:
+    statement = select(Municipality).where(Municipality.participates.is_(True))
+    if bezirk:
+        statement = statement.where(Municipality.bezirk == bezirk)
+    found = db.session.scalars(statement)
+    return sorted_by_name(m for m in found if on is None or m.is_valid_on(on))
+
+
+def status_of(record, due: date, today: date) -> tuple[str, str]:
+    """(key, German label) of the state the canton sees: missing, draft, submitted, late,
+    reopened."""
+    if record is None or record.state is ReportState.DRAFT and record.submitted_at is None:
+        overdue = " (überfällig)" if today > due else ""
+        if record is None:
+            return "missing", "fehlt" + overdue
+        return "draft", "Entwurf" + overdue
+    if record.state is ReportState.REOPENED:
+        return "reopened", "zur Korrektur geöffnet"
+    if record.late:
+        return "late", "verspätet eingereicht"
+    return "submitted", "eingereicht"
+
+
+@dataclass
+class OverviewRow:
+    municipality: Municipality
+    record: object
+    status: str
+    label: str
+
+
+def report_overview(year: int, half: int, bezirk: str | None = None) -> list[OverviewRow]:
+    due = deadlines.report_due(year, half)
+    municipalities = participating(bezirk, deadlines.period_start(year, half))
+    reports = {
+        r.municipality_id: r
+        for r in db.session.scalars(
+            select(HalfYearReport).where(HalfYearReport.year == year, HalfYearReport.half == half)
+        )
+    }
+    today = deadlines.today_local()
+    return [
+        OverviewRow(m, reports.get(m.id), *status_of(reports.get(m.id), due, today))
+        for m in municipalities
+    ]
+
+
+def declaration_overview(year: int, bezirk: str | None = None) -> list[OverviewRow]:
+    due = deadlines.declaration_due(year)
+    municipalities = participating(bezirk, date(year, 1, 1))
+    declarations = {
+        d.municipality_id: d
+        for d in db.session.scalars(select(SelfDeclaration).where(SelfDeclaration.year == year))
+    }
+    today = deadlines.today_local()
+    return [
+        OverviewRow(m, declarations.get(m.id), *status_of(declarations.get(m.id), due, today))
+        for m in municipalities
+    ]
+
+
+def payout_table(year: int, half: int | None = None) -> list[payout.PayoutRow]:
+    """Per participating municipality the amounts of its latest submitted version(s); the base
+    contribution only in the yearly table and only where the declaration was submitted."""
+    halves = (half,) if half else (1, 2)
+    rows = {}
+    for m in participating(on=date(year, 1, 1)):
+        rows[m.id] = payout.PayoutRow(municipality=m)
+    reports = db.session.scalars(
+        select(HalfYearReport).where(
+            HalfYearReport.year == year,
+            HalfYearReport.half.in_(halves),
+            HalfYearReport.submitted_at.is_not(None),
+        )
+    )
+    for report in reports:
+        row = rows.setdefault(report.municipality_id, payout.PayoutRow(report.municipality))
+        amounts = report.versions[-1].amounts
+        for key in payout.AMOUNT_KEYS:
+            setattr(row, key, getattr(row, key) + amounts.get(key, 0))
+        row.reports = ", ".join(filter(None, [row.reports, report.number]))
+    if half is None:
+        declarations = db.session.scalars(
+            select(SelfDeclaration).where(
+                SelfDeclaration.year == year, SelfDeclaration.submitted_at.is_not(None)
+            )
+        )
+        for declaration in declarations:
+            row = rows.setdefault(
+                declaration.municipality_id, payout.PayoutRow(declaration.municipality)
+            )
+            row.base = declaration.versions[-1].amounts.get("base", 0)
+            row.declaration = declaration.number
+    return sorted_by_name_rows(rows.values())
+
+
+def sorted_by_name_rows(rows) -> list[payout.PayoutRow]:
+    from orders.formatting import german_sort_key
+
+    return sorted(rows, key=lambda row: german_sort_key(row.municipality.name))
+
+
+# --- reminders --------------------------------------------------------------------------------
+
+
+@dataclass
+class ReminderReport:
+    sent: int = 0
+    skipped_no_address: int = 0
+
+
+def _due_reminders(today: date) -> list[tuple[str, str, date, str, object]]:
+    """(kind, period, due, reminder type, finder) for every deadline with a reminder today."""
+    found = []
+    for year in (today.year - 1, today.year):
+        for half in (1, 2):
+            due = deadlines.report_due(year, half)
+            for reminder, day in deadlines.reminder_dates(due).items():
+                if day == today:
+                    found.append(
+                        (
+                            "bericht",
+                            f"{year}-{half}",
+                            due,
+                            reminder,
+                            lambda m, y=year, h=half: find_report(m, y, h),
+                        )
+                    )
+        due = deadlines.declaration_due(year)
+        for reminder, day in deadlines.reminder_dates(due).items():
+            if day == today:
+                found.append(
+                    (
+                        "selbstdeklaration",
+                        str(year),
+                        due,
+                        reminder,
+                        lambda m, y=year: find_declaration(m, y),
+                    )
+                )
+    return found
+
+
+def send_reminders(today: date) -> ReminderReport:
+    """Remind each participating municipality that has not submitted, 14 days before and on
+    the day after the due date. A reminder is recorded with a unique key, so running this twice
+    on a day sends nothing twice."""
+    report = ReminderReport()
+    for kind, period, due, reminder, find in _due_reminders(today):
+        for municipality in participating(on=due):
+            record = find(municipality)
+            if record is not None and record.submitted_at is not None:
+                continue
+            recipients = recipients_for(municipality)
+            if not recipients:
+                report.skipped_no_address += 1
+                continue
+            try:
+                with db.session.begin_nested():
+                    db.session.add(
+                        ReminderSent(
+                            municipality_id=municipality.id,
+                            kind=kind,
+                            period=period,
+                            reminder=reminder,
+                            sent_on=today,
+                        )
+                    )
+            except IntegrityError:
+                continue  # already reminded
+            mails.compose_reminder(municipality, kind, period, due, reminder, recipients)
+            report.sent += 1
+        db.session.commit()
+    return report

@@ -1,0 +1,271 @@
+"""Gemeinde staff write the half-year report and the yearly self-declaration: drafts saved any
+time, a check page, submission once the period has ended, and a receipt."""
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from orders.forms.berichte import DeclarationForm, ReportForm
+from orders.models import Municipality, ReportState
+from orders.services import berichte, deadlines, dolmetschen, payout
+from orders.services.access import municipality_or_404, visible_municipalities
+
+bp = Blueprint("berichte", __name__)
+
+
+def _period_or_404(year: int, half: int | None = None) -> None:
+    if not berichte.period_exists(year, half):
+        abort(404)
+
+
+@bp.get("/gemeinde/<int:bfs_nr>/berichte")
+@login_required
+def index(bfs_nr: int):
+    municipality = municipality_or_404(current_user, bfs_nr)
+    today = deadlines.today_local()
+    reports = []
+    for year, half in deadlines.recent_halves(today):
+        if not berichte.period_exists(year, half, today):
+            continue
+        record = berichte.find_report(municipality, year, half)
+        due = deadlines.report_due(year, half)
+        reports.append((year, half, due, record, berichte.status_of(record, due, today)[1]))
+    declarations = []
+    for year in (today.year - 1, today.year):
+        record = berichte.find_declaration(municipality, year)
+        due = deadlines.declaration_due(year)
+        declarations.append((year, due, record, berichte.status_of(record, due, today)[1]))
+    return render_template(
+        "berichte/index.html",
+        municipality=municipality,
+        reports=reports,
+        declarations=declarations,
+        switchable=visible_municipalities(current_user) if not current_user.is_kanton else [],
+    )
+
+
+# --- half-year report -------------------------------------------------------------------------
+
+
+def _report_context(municipality: Municipality, year: int, half: int) -> dict:
+    start, end = deadlines.period_start(year, half), deadlines.period_end(year, half)
+    tariffs = payout.tariffs_on(end)
+    return {
+        "municipality": municipality,
+        "year": year,
+        "half": half,
+        "start": start,
+        "end": end,
+        "due": deadlines.report_due(year, half),
+        "can_submit": berichte.can_submit_report(year, half),
+        "interpreter_held": dolmetschen.held_count(municipality.id, start, end),
+        "suggestions": berichte.interpreter_suggestions(municipality, year, half),
+        "tariffs": tariffs,
+    }
+
+
+def _show_problems(form, problems) -> None:
+    for problem in problems:
+        if problem.field and problem.field in form:
+            form[problem.field].errors = [*form[problem.field].errors, str(problem)]
+        else:
+            form.form_errors.append(str(problem))
+
+
+@bp.route("/gemeinde/<int:bfs_nr>/berichte/<int:year>/<int:half>", methods=["GET", "POST"])
+@login_required
+def report(bfs_nr: int, year: int, half: int):
+    municipality = municipality_or_404(current_user, bfs_nr)
+    _period_or_404(year, half)
+    record = berichte.find_report(municipality, year, half)
+    context = _report_context(municipality, year, half)
+    if record is not None and record.state is ReportState.SUBMITTED:
+        if request.method == "POST" and request.form.get("action") == "submit":
+            # The form was sent again (a lost connection, a double click): it is in.
+            return redirect(url_for(".report_receipt", bfs_nr=bfs_nr, year=year, half=half), 303)
+        version = record.versions[-1]
+        return render_template(
+            "berichte/report_show.html",
+            report=record,
+            items=berichte.report_version_items(version),
+            amounts=_amount_rows(version.amounts),
+            **context,
+        )
+    if request.method == "GET":
+        form = ReportForm(data=_report_data(record))
+        return render_template("berichte/report_form.html", form=form, report=record, **context)
+
+    form = ReportForm()
+    action = request.form.get("action", "save")
+    if action == "edit" or not form.validate():
+        return render_template("berichte/report_form.html", form=form, report=record, **context)
+    figures = form.figures()
+    submit = action in ("check", "submit")
+    problems = berichte.check_report(figures, form.documents_filed.data, submit=submit)
+    # What was typed is kept as the draft, even when a submit rule still fails.
+    record = berichte.save_report_draft(
+        municipality,
+        year,
+        half,
+        figures,
+        form.remarks.data or "",
+        form.documents_filed.data,
+        current_user,
+    )
+    if problems or (submit and not context["can_submit"]):
+        _show_problems(form, problems)
+        if submit and not context["can_submit"]:
+            first_day = context["end"] + timedelta(days=1)
+            form.form_errors.append(
+                f"Einreichen ist ab dem {first_day.strftime('%d.%m.%Y')} möglich; der Entwurf "
+                "ist gespeichert."
+            )
+        return render_template("berichte/report_form.html", form=form, report=record, **context)
+    if action == "save":
+        flash("Der Entwurf ist gespeichert. Sie können ihn jederzeit weiter bearbeiten.", "success")
+        return redirect(url_for(".report", bfs_nr=bfs_nr, year=year, half=half), 303)
+    if action == "check":
+        amounts = payout.report_amounts(figures, context["tariffs"])
+        return render_template(
+            "berichte/report_check.html",
+            form=form,
+            report=record,
+            items=berichte.report_items(figures, form.remarks.data or "", True),
+            amounts=_amount_rows(amounts),
+            **context,
+        )
+    try:
+        berichte.submit_report(record, current_user)
+    except (berichte.ReportError, payout.MissingTariff) as error:
+        form.form_errors.append(str(error))
+        return render_template("berichte/report_form.html", form=form, report=record, **context)
+    return redirect(url_for(".report_receipt", bfs_nr=bfs_nr, year=year, half=half), 303)
+
+
+def _report_data(record) -> dict:
+    if record is None:
+        return {}
+    return {**record.figures, "remarks": record.remarks, "documents_filed": record.documents_filed}
+
+
+def _amount_rows(amounts: dict) -> list[tuple[str, object]]:
+    return [
+        (label, payout.chf(amounts.get(key, 0))) for key, label in berichte.AMOUNT_LABELS.items()
+    ]
+
+
+@bp.get("/gemeinde/<int:bfs_nr>/berichte/<int:year>/<int:half>/quittung")
+@login_required
+def report_receipt(bfs_nr: int, year: int, half: int):
+    municipality = municipality_or_404(current_user, bfs_nr)
+    record = berichte.find_report(municipality, year, half)
+    if record is None or not record.versions:
+        abort(404)
+    version = record.versions[-1]
+    return render_template(
+        "berichte/receipt.html",
+        record=record,
+        version=version,
+        title=f"Halbjahresbericht {record.period_label}",
+        items=berichte.report_version_items(version),
+        amounts=_amount_rows(version.amounts),
+        back=url_for(".index", bfs_nr=bfs_nr),
+    )
+
+
+# --- self-declaration -------------------------------------------------------------------------
+
+
+def _declaration_context(municipality: Municipality, year: int) -> dict:
+    return {
+        "municipality": municipality,
+        "year": year,
+        "due": deadlines.declaration_due(year),
+        "can_submit": berichte.can_submit_declaration(year),
+        "tariffs": payout.tariffs_on(deadlines.period_end(year, 2)),
+    }
+
+
+@bp.route("/gemeinde/<int:bfs_nr>/selbstdeklaration/<int:year>", methods=["GET", "POST"])
+@login_required
+def declaration(bfs_nr: int, year: int):
+    municipality = municipality_or_404(current_user, bfs_nr)
+    _period_or_404(year)
+    record = berichte.find_declaration(municipality, year)
+    context = _declaration_context(municipality, year)
+    if record is not None and record.state is ReportState.SUBMITTED:
+        if request.method == "POST" and request.form.get("action") == "submit":
+            return redirect(url_for(".declaration_receipt", bfs_nr=bfs_nr, year=year), 303)
+        return render_template(
+            "berichte/declaration_show.html",
+            declaration=record,
+            items=berichte.declaration_items(record.versions[-1].data),
+            **context,
+        )
+    if request.method == "GET":
+        data = (
+            record.data if record is not None else berichte.declaration_prefill(municipality, year)
+        )
+        form = DeclarationForm(data=data)
+        return render_template(
+            "berichte/declaration_form.html", form=form, declaration=record, **context
+        )
+    form = DeclarationForm()
+    action = request.form.get("action", "save")
+    if action == "edit" or not form.validate():
+        return render_template(
+            "berichte/declaration_form.html", form=form, declaration=record, **context
+        )
+    data = form.declaration_data()
+    submit = action in ("check", "submit")
+    problems = berichte.check_declaration(data, submit=submit)
+    record = berichte.save_declaration_draft(municipality, year, data, current_user)
+    if problems or (submit and not context["can_submit"]):
+        _show_problems(form, problems)
+        if submit and not context["can_submit"]:
+            form.form_errors.append(
+                f"Einreichen ist ab dem 01.01.{year + 1} möglich; der Entwurf ist gespeichert."
+            )
+        return render_template(
+            "berichte/declaration_form.html", form=form, declaration=record, **context
+        )
+    if action == "save":
+        flash("Der Entwurf ist gespeichert. Sie können ihn jederzeit weiter bearbeiten.", "success")
+        return redirect(url_for(".declaration", bfs_nr=bfs_nr, year=year), 303)
+    if action == "check":
+        base = payout.base_contribution(data.get("foreign_residents"), context["tariffs"])
+        return render_template(
+            "berichte/declaration_check.html",
+            form=form,
+            items=berichte.declaration_items(data),
+            amounts=[("Sockelbeitrag", payout.chf(base))],
+            **context,
+        )
+    try:
+        berichte.submit_declaration(record, current_user)
+    except (berichte.ReportError, payout.MissingTariff) as error:
+        form.form_errors.append(str(error))
+        return render_template(
+            "berichte/declaration_form.html", form=form, declaration=record, **context
+        )
+    return redirect(url_for(".declaration_receipt", bfs_nr=bfs_nr, year=year), 303)
+
+
+@bp.get("/gemeinde/<int:bfs_nr>/selbstdeklaration/<int:year>/quittung")
+@login_required
+def declaration_receipt(bfs_nr: int, year: int):
+    municipality = municipality_or_404(current_user, bfs_nr)
+    record = berichte.find_declaration(municipality, year)
+    if record is None or not record.versions:
+        abort(404)
+    version = record.versions[-1]
+    return render_template(
+        "berichte/receipt.html",
+        record=record,
+        version=version,
+        title=f"Selbstdeklaration {year}",
+        items=berichte.declaration_items(version.data),
+        amounts=[("Sockelbeitrag", payout.chf(version.amounts.get("base", 0)))],
+        back=url_for(".index", bfs_nr=bfs_nr),
+    )

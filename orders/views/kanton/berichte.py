@@ -1,0 +1,259 @@
+"""Back office: who has reported, the versions of each report side by side, reopening for a
+correction, the payout table and its export, and the tariffs."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from orders.extensions import db
+from orders.forms.berichte import ReopenForm
+from orders.models import Municipality, ReportState, Tariff
+from orders.services import berichte, deadlines, exports, payout
+from orders.views.kanton import kanton_required
+
+bp = Blueprint("kanton_berichte", __name__, url_prefix="/kanton/berichte")
+
+PAYOUT_COLUMNS = [
+    "Gemeinde",
+    "BFS-Nr.",
+    "Bezirk",
+    "Berichte",
+    "Fallpauschalen (CHF)",
+    "Dolmetschpauschalen (CHF)",
+    "Programm S Gespräche (CHF)",
+    "Programm S Nachbegleitungen (CHF)",
+    "Sockelbeitrag (CHF)",
+    "Selbstdeklaration",
+    "Total (CHF)",
+]
+
+
+def _bezirke() -> list[str]:
+    return list(
+        db.session.scalars(select(Municipality.bezirk).distinct().order_by(Municipality.bezirk))
+    )
+
+
+def _period_args() -> tuple[int, int | None]:
+    today = deadlines.today_local()
+    default_year, default_half = deadlines.previous_half(*deadlines.half_of(today))
+    year = request.args.get("jahr", type=int) or default_year
+    half = request.args.get("halbjahr", type=int)
+    if not 2017 <= year <= today.year + 1:
+        abort(404)
+    if "halbjahr" not in request.args and "jahr" not in request.args:
+        half = default_half
+    if half not in (None, 1, 2):
+        abort(404)
+    return year, half
+
+
+def _municipality(bfs_nr: int) -> Municipality:
+    found = db.session.scalar(select(Municipality).where(Municipality.bfs_nr == bfs_nr))
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/")
+@kanton_required
+def index():
+    year, half = _period_args()
+    half = half or 1
+    bezirk = request.args.get("bezirk") or None
+    rows = berichte.report_overview(year, half, bezirk)
+    return render_template(
+        "kanton/berichte/index.html",
+        year=year,
+        half=half,
+        bezirk=bezirk,
+        bezirke=_bezirke(),
+        rows=rows,
+        due=deadlines.report_due(year, half),
+        counts=_counts(rows),
+    )
+
+
+def _counts(rows) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.status] = counts.get(row.status, 0) + 1
+    return counts
+
+
+@bp.get("/selbstdeklarationen")
+@kanton_required
+def declarations():
+    year = request.args.get("jahr", type=int) or deadlines.today_local().year - 1
+    if not 2017 <= year <= deadlines.today_local().year:
+        abort(404)
+    bezirk = request.args.get("bezirk") or None
+    rows = berichte.declaration_overview(year, bezirk)
+    return render_template(
+        "kanton/berichte/declarations.html",
+        year=year,
+        bezirk=bezirk,
+        bezirke=_bezirke(),
+        rows=rows,
+        due=deadlines.declaration_due(year),
+        counts=_counts(rows),
+    )
+
+
+@bp.get("/<int:bfs_nr>/<int:year>/<int:half>")
+@kanton_required
+def report(bfs_nr: int, year: int, half: int):
+    record = berichte.find_report(_municipality(bfs_nr), year, half)
+    if record is None:
+        abort(404)
+    versions = record.versions
+    return render_template(
+        "kanton/berichte/report.html",
+        record=record,
+        title=f"Halbjahresbericht {record.period_label}",
+        versions=versions,
+        rows=berichte.side_by_side([berichte.report_version_items(v) for v in versions]),
+        amount_rows=berichte.side_by_side(
+            [
+                [
+                    (label, payout.chf(v.amounts.get(key, 0)))
+                    for key, label in berichte.AMOUNT_LABELS.items()
+                ]
+                for v in versions
+            ]
+        ),
+        draft_items=berichte.report_items(record.figures, record.remarks, record.documents_filed)
+        if record.state is not ReportState.SUBMITTED
+        else None,
+        form=ReopenForm(),
+        tariff_text=berichte.tariff_text,
+        reopen_url=url_for(".reopen_report", bfs_nr=bfs_nr, year=year, half=half),
+    )
+
+
+@bp.post("/<int:bfs_nr>/<int:year>/<int:half>/wiedereroeffnen")
+@kanton_required
+def reopen_report(bfs_nr: int, year: int, half: int):
+    record = berichte.find_report(_municipality(bfs_nr), year, half)
+    if record is None:
+        abort(404)
+    return _reopen(
+        record, berichte.reopen_report, url_for(".report", bfs_nr=bfs_nr, year=year, half=half)
+    )
+
+
+def _reopen(record, reopen, back: str):
+    form = ReopenForm()
+    if not form.validate():
+        flash("Bitte geben Sie einen Grund für die Korrektur an.", "error")
+        return redirect(back)
+    try:
+        reopen(record, current_user, form.reason.data)
+    except berichte.ReportError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash("Zur Korrektur geöffnet; die Gemeinde ist per E-Mail informiert.", "success")
+    return redirect(back)
+
+
+@bp.get("/selbstdeklarationen/<int:bfs_nr>/<int:year>")
+@kanton_required
+def declaration(bfs_nr: int, year: int):
+    record = berichte.find_declaration(_municipality(bfs_nr), year)
+    if record is None:
+        abort(404)
+    versions = record.versions
+    return render_template(
+        "kanton/berichte/report.html",
+        record=record,
+        title=f"Selbstdeklaration {year}",
+        versions=versions,
+        rows=berichte.side_by_side([berichte.declaration_items(v.data) for v in versions]),
+        amount_rows=berichte.side_by_side(
+            [[("Sockelbeitrag", payout.chf(v.amounts.get("base", 0)))] for v in versions]
+        ),
+        draft_items=berichte.declaration_items(record.data)
+        if record.state is not ReportState.SUBMITTED
+        else None,
+        form=ReopenForm(),
+        tariff_text=berichte.tariff_text,
+        reopen_url=url_for(".reopen_declaration", bfs_nr=bfs_nr, year=year),
+    )
+
+
+@bp.post("/selbstdeklarationen/<int:bfs_nr>/<int:year>/wiedereroeffnen")
+@kanton_required
+def reopen_declaration(bfs_nr: int, year: int):
+    record = berichte.find_declaration(_municipality(bfs_nr), year)
+    if record is None:
+        abort(404)
+    return _reopen(
+        record, berichte.reopen_declaration, url_for(".declaration", bfs_nr=bfs_nr, year=year)
+    )
+
+
+def _payout_period() -> tuple[int, int | None]:
+    today = deadlines.today_local()
+    year = request.args.get("jahr", type=int) or today.year - 1
+    half = request.args.get("halbjahr", type=int)
+    if not 2017 <= year <= today.year or half not in (None, 1, 2):
+        abort(404)
+    return year, half
+
+
+@bp.get("/auszahlung")
+@kanton_required
+def payouts():
+    year, half = _payout_period()
+    rows = berichte.payout_table(year, half)
+    return render_template(
+        "kanton/berichte/payouts.html",
+        year=year,
+        half=half,
+        rows=rows,
+        totals=_totals(rows),
+        chf=payout.chf,
+    )
+
+
+def _totals(rows) -> payout.PayoutRow:
+    total = payout.PayoutRow(municipality=None)
+    for row in rows:
+        for key in ("case", "interpreter", "s_conversations", "s_follow_ups", "base"):
+            setattr(total, key, getattr(total, key) + getattr(row, key))
+    return total
+
+
+@bp.get("/auszahlung/export.<fmt>")
+@kanton_required
+def payouts_export(fmt: str):
+    year, half = _payout_period()
+    rows = berichte.payout_table(year, half)
+
+    def lines():
+        for row in [*rows, _totals(rows)]:
+            m = row.municipality
+            yield [
+                m.name if m else "Total",
+                m.bfs_nr if m else "",
+                m.bezirk if m else "",
+                row.reports,
+                payout.chf(row.case),
+                payout.chf(row.interpreter),
+                payout.chf(row.s_conversations),
+                payout.chf(row.s_follow_ups),
+                payout.chf(row.base),
+                row.declaration,
+                payout.chf(row.total),
+            ]
+
+    name = f"auszahlung-{year}" + (f"-h{half}" if half else "")
+    return exports.response(fmt, PAYOUT_COLUMNS, lines(), name, "Auszahlung") or abort(404)
+
+
+@bp.get("/tarife")
+@kanton_required
+def tariffs():
+    rows = db.session.scalars(select(Tariff).order_by(Tariff.kind, Tariff.valid_from))
+    return render_template("kanton/berichte/tariffs.html", tariffs=list(rows), chf=payout.chf)
