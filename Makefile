@@ -23,6 +23,7 @@ db: setup
 	$(FLASK) seed gemeinden
 	$(FLASK) seed katalog
 	$(FLASK) demo
+	$(FLASK) seed dokumente
 
 ## Set up and serve the portal on the embedded default (SQLite, no mail server) with demo data.
 run: db

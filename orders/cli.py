@@ -171,6 +171,18 @@ def interpreting_retention(tage):
     )
 
 
+@seed_cli.command("dokumente")
+def seed_dokumente():
+    """Load the working folder's chapters and a demo library of small PDFs (idempotent)."""
+    from orders.models import Language
+    from orders.services import demo_library
+
+    if db.session.scalar(select(Language.code).limit(1)) is None:
+        raise click.ClickException("Zuerst die Sprachen laden: flask seed katalog")
+    chapters, documents = demo_library.seed_demo_library()
+    click.echo(f"Kapitel: {chapters} neu; Dokumente: {documents} neu.")
+
+
 def init_app(app: Flask) -> None:
     for command in (seed_cli, users_cli, mail_cli, interpreting_cli, demo):
         app.cli.add_command(command)

@@ -100,6 +100,8 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         # Free texts about the people concerned are removed after this many days.
         "INTERPRETER_RETENTION_DAYS": int(os.environ.get("INTERPRETER_RETENTION_DAYS", "365")),
         "DEMO_ACCOUNTS_ALLOWED": env == "development",
+        # One uploaded document (at most 25 MB) and its form fields; larger requests get 413.
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(26 * 1024 * 1024))),
     }
     if env == "testing":
         config.update(TESTING=True, SESSION_COOKIE_SECURE=False)
