@@ -63,7 +63,7 @@ class InfomailForm(PortalForm):
         default="alle",
         validators=[input_required("Bitte wählen Sie, an wen die Infomail geht.")],
     )
-    bezirke = CheckboxListField("Bezirke", validators=[Optional()])
+    bezirke = CheckboxListField("Bezirke")
     documents = SelectMultipleField("Links auf Dokumente (optional)", validators=[Optional()])
 
     def validate_bezirke(self, field):
