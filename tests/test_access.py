@@ -44,6 +44,9 @@ def canton_urls(app) -> list[str]:
         "/kanton/dolmetschen/",
         "/kanton/dolmetschen/export.csv",
         "/kanton/dolmetschen/zahlen",
+        "/kanton/dokumente",
+        "/kanton/dokumente/neu",
+        "/kanton/infomails/neu",
     ]
 
 

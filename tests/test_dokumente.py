@@ -17,6 +17,7 @@ from orders.models import (
     DocumentVersion,
     DocumentVisit,
     Infomail,
+    Language,
     OutboxMail,
 )
 from orders.services import dokumente, outbox
@@ -544,3 +545,34 @@ def test_the_demo_library_is_seeded_once_with_valid_pdfs_in_several_languages(ap
         # The cross-reference table points at the objects (a reader would find them).
         startxref = int(data.rsplit(b"startxref", 1)[1].split()[0])
         assert data[startxref:].startswith(b"xref")
+
+
+# --- records for the route inventory (tests/test_route_inventory.py) ----------------------------
+
+
+def library_records() -> dict:
+    """A visible document with one version and an infomail to everyone."""
+    chapters_created = dokumente.seed_chapters()
+    assert chapters_created
+    chapter = db.session.scalar(select(Chapter).where(Chapter.key == "1.3"))
+    language = db.session.get(Language, "de")
+    document = dokumente.create_document(
+        dokumente.DocumentData("Einladungsbrief", "", chapter),
+        language,
+        check_upload("Einladung.pdf", pdf()),
+        None,
+    )
+    infomail = Infomail(subject="An alle", body="Text", bezirke=[])
+    db.session.add(infomail)
+    db.session.commit()
+    return {
+        "document_id": document.id,
+        "version_id": document.versions[0].id,
+        "infomail_id": infomail.id,
+    }
+
+
+def assert_library_unchanged() -> None:
+    """The refused POSTs added no version and hid nothing."""
+    assert db.session.scalar(select(func.count()).select_from(DocumentVersion)) == 1
+    assert db.session.scalar(select(Document.hidden)) is False

@@ -12,6 +12,7 @@ from orders.models import CatalogueItem, InterpreterRequest, Order, OutboxMail, 
 from orders.services import outbox
 from tests.conftest import log_in, make_user, municipality
 from tests.test_bestellungen import submit as submit_order
+from tests.test_dokumente import assert_library_unchanged, library_records
 from tests.test_dolmetschen import submit as submit_interpreter
 
 LOGIN = "login"  # a redirect to the login page
@@ -73,6 +74,18 @@ MATRIX = {
     "/kanton/postausgang/<int:mail_id>": ("GET", CANTON_ONLY),
     "/kanton/postausgang/<int:mail_id>/erneut-senden": ("POST", POST_CANTON),
     "/kanton/protokoll": ("GET", CANTON_ONLY),
+    "/dokumente": ("GET", ANY_LOGGED_IN),
+    "/dokumente/<int:document_id>": ("GET", ANY_LOGGED_IN),
+    "/dokumente/datei/<int:version_id>": ("GET", ANY_LOGGED_IN),
+    "/infomails": ("GET", ANY_LOGGED_IN),
+    "/infomails/<int:infomail_id>": ("GET", ANY_LOGGED_IN),
+    "/kanton/dokumente": ("GET", CANTON_ONLY),
+    "/kanton/dokumente/neu": ("GET", CANTON_ONLY),
+    "/kanton/dokumente/<int:document_id>": ("GET", CANTON_ONLY),
+    "/kanton/dokumente/<int:document_id>/versionen": ("POST", POST_CANTON),
+    "/kanton/dokumente/<int:document_id>/verbergen": ("POST", POST_CANTON),
+    "/kanton/dokumente/<int:document_id>/anzeigen": ("POST", POST_CANTON),
+    "/kanton/infomails/neu": ("GET", CANTON_ONLY),
 }
 
 
@@ -94,6 +107,7 @@ def records_of_b(app) -> dict:
     submit_interpreter(client, url=f"/gemeinde/{B}/dolmetschen/neu")
     outbox.enqueue(to=["clerk@deitingen.ch"], subject="B", body_text="B")
     db.session.commit()
+    library = library_records()
     return {
         "bfs_nr": B,
         "number": None,  # filled per rule: an order or an interpreter order of B
@@ -106,6 +120,7 @@ def records_of_b(app) -> dict:
         "kind": "material",
         "fmt": "csv",
         "filename": "css/portal.css",
+        **library,
     }
 
 
@@ -156,3 +171,4 @@ def test_every_route_answers_each_role_as_the_matrix_says(app, records_of_b, rol
     assert db.session.scalar(select(Order.status)).value == "eingegangen"
     assert db.session.scalar(select(InterpreterRequest.status)).value == "uebermittelt"
     assert all(user.active for user in db.session.scalars(select(User)))
+    assert_library_unchanged()
