@@ -76,20 +76,17 @@ def send(
     return infomail
 
 
-def visible_statement(user: User) -> Select:
-    """The infomails a user may read: canton staff all; Gemeinde staff those sent to everyone
-    or to the Bezirk of their municipality."""
-    statement = select(Infomail).order_by(Infomail.sent_at.desc(), Infomail.id.desc())
-    return statement
-
-
 def visible_to(infomail: Infomail, user: User) -> bool:
+    """Canton staff read every infomail; Gemeinde staff those sent to everyone or to the Bezirk
+    of their municipality."""
     if user.is_kanton or not infomail.bezirke:
         return True
     return user.municipality is not None and user.municipality.bezirk in infomail.bezirke
 
 
 def visible_infomails(user: User) -> list[Infomail]:
+    """The archive as the user may read it, newest first."""
     # Bezirke are a JSON list: filtered here rather than in SQL, the same on SQLite and
     # PostgreSQL; the archive holds a few dozen mails a year.
-    return [m for m in db.session.scalars(visible_statement(user)) if visible_to(m, user)]
+    newest_first = select(Infomail).order_by(Infomail.sent_at.desc(), Infomail.id.desc())
+    return [m for m in db.session.scalars(newest_first) if visible_to(m, user)]
