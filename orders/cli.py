@@ -172,15 +172,24 @@ def interpreting_retention(tage):
 
 
 @seed_cli.command("dokumente")
-def seed_dokumente():
-    """Load the working folder's chapters and a demo library of small PDFs (idempotent)."""
+@click.option(
+    "--ohne-demo",
+    is_flag=True,
+    help="Only the chapters, no demo documents (always so in production).",
+)
+def seed_dokumente(ohne_demo):
+    """Load the working folder's chapters and, in development, a demo library of small PDFs
+    (idempotent)."""
     from orders.models import Language
-    from orders.services import demo_library
+    from orders.services import demo_library, dokumente
 
+    if ohne_demo or not current_app.config["DEMO_ACCOUNTS_ALLOWED"]:
+        click.echo(f"Kapitel: {dokumente.seed_chapters()} neu.")
+        return
     if db.session.scalar(select(Language.code).limit(1)) is None:
         raise click.ClickException("Zuerst die Sprachen laden: flask seed katalog")
     chapters, documents = demo_library.seed_demo_library()
-    click.echo(f"Kapitel: {chapters} neu; Dokumente: {documents} neu.")
+    click.echo(f"Kapitel: {chapters} neu; Demo-Dokumente: {documents} neu.")
 
 
 def init_app(app: Flask) -> None:

@@ -576,3 +576,15 @@ def assert_library_unchanged() -> None:
     """The refused POSTs added no version and hid nothing."""
     assert db.session.scalar(select(func.count()).select_from(DocumentVersion)) == 1
     assert db.session.scalar(select(Document.hidden)) is False
+
+
+def test_seed_command_loads_chapters_and_demo_documents_only_where_demos_are_allowed(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["seed", "dokumente"])
+    assert result.exit_code == 0, result.output
+    assert f"Kapitel: {len(dokumente.CHAPTERS)} neu." in result.output
+    assert document_count() == 0  # not in testing or production
+    app.config["DEMO_ACCOUNTS_ALLOWED"] = True
+    result = runner.invoke(args=["seed", "dokumente"])
+    assert "Demo-Dokumente: 8 neu." in result.output, result.output
+    assert runner.invoke(args=["seed", "dokumente"]).output.endswith("Demo-Dokumente: 0 neu.\n")
