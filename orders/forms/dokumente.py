@@ -25,7 +25,9 @@ class DocumentFields(PortalForm):
     title = StringField(
         "Titel", validators=[required("Bitte geben Sie einen Titel ein."), max_length(200)]
     )
-    description = TextAreaField("Beschreibung", validators=[max_length(2000)])
+    description = TextAreaField(
+        "Beschreibung", validators=[max_length(2000)], render_kw={"rows": 4}
+    )
     chapter = SelectField(
         "Kapitel",
         coerce=optional_int,
@@ -52,7 +54,9 @@ class InfomailForm(PortalForm):
         "Betreff", validators=[required("Bitte geben Sie einen Betreff ein."), max_length(200)]
     )
     body = TextAreaField(
-        "Text", validators=[required("Bitte schreiben Sie die Nachricht."), max_length(20000)]
+        "Text",
+        validators=[required("Bitte schreiben Sie die Nachricht."), max_length(20000)],
+        render_kw={"rows": 12},
     )
     audience = RadioField(
         "Empfängerinnen und Empfänger",
@@ -64,7 +68,9 @@ class InfomailForm(PortalForm):
         validators=[input_required("Bitte wählen Sie, an wen die Infomail geht.")],
     )
     bezirke = CheckboxListField("Bezirke")
-    documents = SelectMultipleField("Links auf Dokumente (optional)", validators=[Optional()])
+    documents = SelectMultipleField(
+        "Links auf Dokumente (optional)", validators=[Optional()], render_kw={"size": 8}
+    )
 
     def validate_bezirke(self, field):
         if self.audience.data == "bezirke" and not field.data:
