@@ -465,6 +465,7 @@ def test_an_infomail_to_one_bezirk_reaches_exactly_its_active_users(mail_app, sm
             "audience": "bezirke",
             "bezirke": ["Olten"],
             "documents": [str(invitation.id)],
+            "action": "send",
         },
     )
     assert response.status_code == 303
@@ -508,7 +509,12 @@ def test_an_infomail_to_all_reaches_every_active_gemeinde_user_and_is_archived_f
     response = post_form(
         canton,
         "/kanton/infomails/neu",
-        {"subject": "Neue Tarife ab 2027", "body": "Siehe Kreisschreiben.", "audience": "alle"},
+        {
+            "subject": "Neue Tarife ab 2027",
+            "body": "Siehe Kreisschreiben.",
+            "audience": "alle",
+            "action": "send",
+        },
     )
     assert response.status_code == 303
     recipients = sorted(m.recipients[0] for m in db.session.scalars(select(OutboxMail)))
@@ -522,11 +528,38 @@ def test_an_infomail_to_bezirke_needs_a_bezirk(canton):
     response = post_form(
         canton,
         "/kanton/infomails/neu",
-        {"subject": "Treffen", "body": "Text", "audience": "bezirke"},
+        {"subject": "Treffen", "body": "Text", "audience": "bezirke", "action": "send"},
     )
     assert response.status_code == 200
     assert "Bitte wählen Sie mindestens einen Bezirk." in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Infomail)) == 0
+
+
+def test_an_infomail_is_checked_before_it_is_sent_and_a_resent_form_sends_once(app, canton):
+    make_user("ib@olten.ch", 2581, name="Ida Olten")
+    make_user("ib@grenchen.ch", 2546)
+    form = {
+        "subject": "Vernetzungstreffen",
+        "body": "Erste Zeile\nZweite Zeile",
+        "audience": "bezirke",
+        "bezirke": ["Olten", "Thal"],
+        "submission_key": "a" * 32,
+    }
+    check = post_form(canton, "/kanton/infomails/neu", form)
+    page = check.get_data(as_text=True)
+    assert check.status_code == 200
+    assert "Bitte prüfen Sie die Infomail" in page
+    assert "Infomail an 1 Person senden" in page and "Ida Olten, Olten (ib@olten.ch)" in page
+    assert 'name="bezirke" value="Thal"' in page
+    assert db.session.scalar(select(func.count()).select_from(OutboxMail)) == 0
+
+    for _ in range(2):  # a double click that reached the server twice
+        sent = post_form(canton, "/kanton/infomails/neu", {**form, "action": "send"})
+        assert sent.status_code == 303
+    infomail = db.session.scalar(select(Infomail))
+    assert infomail.body == "Erste Zeile\nZweite Zeile"
+    assert db.session.scalar(select(func.count()).select_from(Infomail)) == 1
+    assert [m.recipients for m in db.session.scalars(select(OutboxMail))] == [["ib@olten.ch"]]
 
 
 # --- seed -------------------------------------------------------------------------------------

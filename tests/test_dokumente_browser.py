@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from orders.services import dokumente
+from orders.services import dokumente, outbox
 from orders.services.demo_library import minimal_pdf
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD, make_user, text_body
 
 pytestmark = pytest.mark.browser
 
@@ -77,3 +77,35 @@ def test_canton_uploads_two_languages_and_a_clerk_finds_and_downloads_by_languag
     assert download.suggested_filename == "Einladungsbrief_ti.pdf"
     assert Path(download.path()).read_bytes() == TIGRINYA
     clerk.context.close()
+
+
+def test_canton_writes_checks_and_sends_an_infomail_to_one_bezirk(live_server, smtp_server, page):
+    make_user("koordination@kanton.ch", name="Karin Koordination")
+    make_user("ib@olten.ch", 2581, name="Ida Olten")
+    make_user("ib@grenchen.ch", 2546, name="Gina Grenchen")
+
+    log_in(page, live_server, "koordination@kanton.ch")
+    page.get_by_role("navigation", name="Hauptnavigation").get_by_role(
+        "link", name="Infomails"
+    ).click()
+    page.get_by_role("link", name="Infomail schreiben").click()
+    page.get_by_label("Betreff").fill("Vernetzungstreffen Bezirk Olten")
+    page.get_by_label("Text").fill(
+        "Liebe Integrationsverantwortliche\n\nDas Treffen ist am 3. März."
+    )
+    page.get_by_label("Nur die Gemeinden ausgewählter Bezirke").check()
+    page.get_by_label("Olten", exact=True).check()
+    page.get_by_role("button", name="Weiter zur Kontrolle").click()
+    expect(page.get_by_role("heading", name="Bitte prüfen Sie die Infomail")).to_be_visible()
+    page.get_by_role("button", name="Infomail an 1 Person senden").click()
+    expect(
+        page.get_by_text("«Vernetzungstreffen Bezirk Olten» ist an 1 Person im Postausgang.")
+    ).to_be_visible()
+    expect(page.get_by_text("Das Treffen ist am 3. März.")).to_be_visible()
+
+    assert outbox.deliver_due().sent == 1
+    [mail] = smtp_server.messages
+    assert mail["X-Envelope-To"] == "ib@olten.ch"
+    assert "Liebe Integrationsverantwortliche\n\nDas Treffen ist am 3. März." in text_body(
+        mail
+    ).replace("\r\n", "\n")

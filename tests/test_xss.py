@@ -97,6 +97,7 @@ def test_document_and_infomail_texts_are_escaped_in_pages_and_mails(app, kanton_
             "subject": PAYLOAD,
             "body": PAYLOAD,
             "audience": "alle",
+            "action": "send",
             "documents": [str(document.id)],
         },
     )

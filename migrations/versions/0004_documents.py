@@ -100,8 +100,10 @@ def upgrade():
     sa.Column('sent_at', sa.DateTime(), nullable=False),
     sa.Column('sender_id', sa.Integer(), nullable=True),
     sa.Column('recipient_count', sa.Integer(), nullable=False),
+    sa.Column('submission_key', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['sender_id'], ['users.id'], name=op.f('fk_infomails_sender_id_users')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_infomails'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_infomails')),
+    sa.UniqueConstraint('submission_key', name=op.f('uq_infomails_submission_key'))
     )
     with op.batch_alter_table('infomails', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_infomails_sent_at'), ['sent_at'], unique=False)

@@ -2,6 +2,7 @@
 
 from flask_wtf.file import FileField
 from wtforms import (
+    HiddenField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -71,6 +72,8 @@ class InfomailForm(PortalForm):
     documents = SelectMultipleField(
         "Links auf Dokumente (optional)", validators=[Optional()], render_kw={"size": 8}
     )
+
+    submission_key = HiddenField()
 
     def validate_bezirke(self, field):
         if self.audience.data == "bezirke" and not field.data:

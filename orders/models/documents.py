@@ -160,6 +160,8 @@ class Infomail(db.Model):
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     sender_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recipient_count: Mapped[int] = mapped_column(default=0)
+    # One infomail per submitted form: a form sent twice does not mail everyone twice.
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     sender: Mapped[User | None] = relationship()
     documents: Mapped[list[Document]] = relationship(

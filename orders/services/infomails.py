@@ -6,7 +6,7 @@ from sqlalchemy import Select, select
 from orders.emails import portal_url
 from orders.extensions import db
 from orders.models import Document, Infomail, Municipality, Role, User
-from orders.services import audit, outbox
+from orders.services import audit, outbox, submissions
 
 
 def recipients_statement(bezirke: list[str]) -> Select:
@@ -33,18 +33,27 @@ def send(
     bezirke: list[str],
     documents: list[Document],
     sender: User,
+    submission_key: str | None = None,
 ) -> Infomail:
     """Archive the infomail and write one mail per recipient to the outbox, in one
-    transaction: nobody learns the other recipients' addresses."""
+    transaction: nobody learns the other recipients' addresses. The same submission key
+    sends once: a resent form returns the infomail already sent."""
+
+    def already_sent() -> Infomail | None:
+        return db.session.scalar(select(Infomail).where(Infomail.submission_key == submission_key))
+
+    if submission_key and (earlier := already_sent()) is not None:
+        return earlier
     infomail = Infomail(
         subject=subject.strip(),
         body=body.strip(),
         bezirke=sorted(bezirke),
         sender=sender,
         documents=documents,
+        submission_key=submission_key or None,
     )
-    db.session.add(infomail)
-    db.session.flush()
+    if (concurrent := submissions.add_once(infomail, already_sent)) is not None:
+        return concurrent
     people = recipients(bezirke)
     context = {
         "infomail": infomail,

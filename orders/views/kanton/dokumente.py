@@ -1,5 +1,7 @@
 """Back office: upload documents and their language versions, move, hide; send infomails."""
 
+import uuid
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -164,29 +166,44 @@ def unhide(document_id: int):
 @bp.route("/infomails/neu", methods=["GET", "POST"])
 @kanton_required
 def infomail_new():
-    form = InfomailForm()
+    """Write, check (with the number of recipients), then send."""
+    if request.method == "GET":
+        form = InfomailForm(data={"submission_key": uuid.uuid4().hex})
+    else:
+        form = InfomailForm()
     form.bezirke.choices = [SelectChoice(b, b) for b in bezirke()]
     visible = db.session.scalars(
         select(Document).where(Document.hidden.is_(False)).order_by(Document.title)
     ).all()
     form.documents.choices = [SelectChoice(str(d.id), d.title) for d in visible]
-    if form.validate_on_submit():
-        chosen = set(form.documents.data or [])
-        sent = infomails.send(
-            subject=form.subject.data,
-            body=form.body.data,
-            bezirke=list(form.bezirke.data or []) if form.audience.data == "bezirke" else [],
-            documents=[d for d in visible if str(d.id) in chosen],
-            sender=current_user,
+    if not form.submission_key.data:
+        form.submission_key.data = uuid.uuid4().hex
+    action = request.form.get("action", "check")
+    if request.method == "GET" or action == "edit" or not form.validate_on_submit():
+        return render_template(
+            "kanton/dokumente/infomail_new.html",
+            form=form,
+            everyone=len(infomails.recipients([])),
         )
-        flash(
-            f"Die Infomail «{sent.subject}» ist an {sent.recipient_count} Personen im Postausgang.",
-            "success",
+    chosen_bezirke = list(form.bezirke.data or []) if form.audience.data == "bezirke" else []
+    chosen = set(form.documents.data or [])
+    documents = [d for d in visible if str(d.id) in chosen]
+    if action != "send":
+        return render_template(
+            "kanton/dokumente/infomail_check.html",
+            form=form,
+            bezirke=chosen_bezirke,
+            documents=documents,
+            recipients=infomails.recipients(chosen_bezirke),
         )
-        return redirect(url_for("dokumente.infomail", infomail_id=sent.id), 303)
-    recipient_counts = {
-        "alle": len(infomails.recipients([])),
-    }
-    return render_template(
-        "kanton/dokumente/infomail_new.html", form=form, recipient_counts=recipient_counts
+    sent = infomails.send(
+        subject=form.subject.data,
+        body=form.body.data,
+        bezirke=chosen_bezirke,
+        documents=documents,
+        sender=current_user,
+        submission_key=form.submission_key.data,
     )
+    people = "1 Person" if sent.recipient_count == 1 else f"{sent.recipient_count} Personen"
+    flash(f"Die Infomail «{sent.subject}» ist an {people} im Postausgang.", "success")
+    return redirect(url_for("dokumente.infomail", infomail_id=sent.id), 303)
