@@ -23,7 +23,7 @@ from orders.models import (
 from orders.services import dokumente, outbox
 from orders.services.demo_library import minimal_pdf, seed_demo_library
 from orders.services.uploads import MAX_UPLOAD_BYTES, UploadError, check_upload, safe_filename
-from tests.conftest import csrf_token, log_in, make_user, post_form, text_body
+from tests.conftest import csrf_token, log_in, make_app, make_user, post_form, text_body
 
 # A Windows executable starts with "MZ"; the rest does not matter to the check.
 EXECUTABLE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 200
@@ -302,6 +302,18 @@ def test_a_logged_in_user_downloads_the_file_with_its_name_and_safe_headers(cant
     assert disposition.startswith("attachment;")
     assert "filename*=UTF-8''" + quote("Begrüssungsbrief_Tigrinya.pdf") in disposition
     assert "no-store" in response.headers["Cache-Control"]
+
+
+def test_a_second_application_server_on_the_same_database_serves_the_same_file(
+    migrated_database, canton, olten_user
+):
+    upload(canton, filename="Einladung.pdf")
+    version_id = db.session.scalar(select(DocumentVersion.id))
+    other_server = make_app(migrated_database)  # nothing shared but the database
+    client = other_server.test_client()
+    log_in(client, "clerk@olten.ch")
+    response = client.get(f"/dokumente/datei/{version_id}")
+    assert response.status_code == 200 and response.data == pdf()
 
 
 def test_a_hidden_document_is_not_listed_and_not_downloadable(canton, clerk):
