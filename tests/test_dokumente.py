@@ -239,8 +239,13 @@ def test_canton_uploads_adds_languages_replaces_keeps_history_moves_and_hides(
     assert old.filename == "Einladungsbrief_de.pdf" and old.replaced_by is current["de"]
     page = canton.get(f"/kanton/dokumente/{document.id}").get_data(as_text=True)
     assert "Verlauf (ersetzte Dateien)" in page and "Einladungsbrief_de.pdf" in page
-    # The old file is still there, byte for byte.
+    # The old file is still there, byte for byte, for the canton; Gemeinden get the current one.
     assert canton.get(f"/dokumente/datei/{old.id}").data == pdf()
+    make_user("clerk@olten.ch", 2581)
+    clerk = canton.application.test_client()
+    log_in(clerk, "clerk@olten.ch")
+    assert clerk.get(f"/dokumente/datei/{old.id}").status_code == 404
+    assert clerk.get(f"/dokumente/datei/{current['de'].id}").data == pdf("neu")
 
     # A wrong file for a version: the message beside the field, nothing stored.
     refused = add_version(canton, document.id, "fr", "brief.pdf", EXECUTABLE)
@@ -407,6 +412,7 @@ def test_language_and_chapter_filters(library, clerk, chapters):
     assert titles(clerk, "?sprache=de") == titles(clerk, "")
     assert titles(clerk, "?sprache=fr") == []
     assert titles(clerk, "?sprache=xx") == titles(clerk, "")  # unknown: no filter
+    assert titles(clerk, "?kapitel=%C2%B2") == titles(clerk, "")  # "²" is no chapter number
     informieren = chapters["informieren"].id
     assert titles(clerk, f"?kapitel={informieren}") == [
         "Einladungsbrief zum Erstinformationsgespräch",

@@ -287,8 +287,12 @@ def visible_document_or_none(document_id: int, user: User) -> Document | None:
 
 
 def downloadable_version_or_none(version_id: int, user: User) -> DocumentVersion | None:
+    """The version if the user may download it: Gemeinde staff get the current versions of
+    visible documents; the history of replaced files is for canton staff."""
     version = db.session.get(DocumentVersion, version_id)
-    if version is None or (version.document.hidden and not user.is_kanton):
+    if version is None or user.is_kanton:
+        return version
+    if version.document.hidden or version.superseded_at is not None:
         return None
     return version
 

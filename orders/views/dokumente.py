@@ -46,7 +46,9 @@ def _search_from_request(include_hidden: bool = False) -> dokumente.Search:
     language = request.args.get("sprache", "")
     return dokumente.Search(
         words=request.args.get("q", "")[:200],
-        chapter_id=int(chapter) if chapter.isdigit() and len(chapter) < 10 else None,
+        chapter_id=int(chapter)
+        if chapter.isascii() and chapter.isdigit() and len(chapter) < 10
+        else None,
         language_code=language if db.session.get(Language, language[:10]) else None,
         include_hidden=include_hidden,
     )

@@ -72,8 +72,9 @@ def new():
     form = NewDocumentForm()
     form.chapter.choices = _chapter_choices()
     form.language.choices = _language_choices()
-    if request.method == "GET" and request.args.get("kapitel", "").isdigit():
-        form.chapter.data = int(request.args["kapitel"])
+    chapter = request.args.get("kapitel", "")
+    if request.method == "GET" and chapter.isascii() and chapter.isdigit() and len(chapter) < 10:
+        form.chapter.data = int(chapter)
     if form.validate_on_submit():
         checked = _checked_file(form)
         if checked is not None:
