@@ -24,6 +24,7 @@ db: setup
 	$(FLASK) seed katalog
 	$(FLASK) seed tarife
 	$(FLASK) demo
+	$(FLASK) seed dokumente
 
 ## Set up and serve the portal on the embedded default (SQLite, no mail server) with demo data.
 run: db

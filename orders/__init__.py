@@ -62,8 +62,10 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from orders.views import auth, berichte, bestellungen, dashboard, dolmetschen, errors, health
+    from orders.views import dokumente as library
     from orders.views.kanton import berichte as kanton_berichte
     from orders.views.kanton import bestellungen as kanton_bestellungen
+    from orders.views.kanton import dokumente as kanton_dokumente
     from orders.views.kanton import dolmetschen as kanton_dolmetschen
     from orders.views.kanton import gemeinden, outbox, users
 
@@ -81,5 +83,7 @@ def _register_blueprints(app: Flask) -> None:
         outbox.bp,
         berichte.bp,
         kanton_berichte.bp,
+        library.bp,
+        kanton_dokumente.bp,
     ):
         app.register_blueprint(blueprint)

@@ -270,6 +270,27 @@ def _demo_reports(by_bfs: dict) -> None:
         berichte.save_report_draft(member, year, half, draft, "", False, author)
 
 
+@seed_cli.command("dokumente")
+@click.option(
+    "--ohne-demo",
+    is_flag=True,
+    help="Only the chapters, no demo documents (always so in production).",
+)
+def seed_dokumente(ohne_demo):
+    """Load the working folder's chapters and, in development, a demo library of small PDFs
+    (idempotent)."""
+    from orders.models import Language
+    from orders.services import demo_library, dokumente
+
+    if ohne_demo or not current_app.config["DEMO_ACCOUNTS_ALLOWED"]:
+        click.echo(f"Kapitel: {dokumente.seed_chapters()} neu.")
+        return
+    if db.session.scalar(select(Language.code).limit(1)) is None:
+        raise click.ClickException("Zuerst die Sprachen laden: flask seed katalog")
+    chapters, documents = demo_library.seed_demo_library()
+    click.echo(f"Kapitel: {chapters} neu; Demo-Dokumente: {documents} neu.")
+
+
 def init_app(app: Flask) -> None:
     for command in (seed_cli, users_cli, mail_cli, interpreting_cli, demo, reports_cli):
         app.cli.add_command(command)

@@ -110,6 +110,8 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         # Behind a reverse proxy (TLS ends there): how many proxies set X-Forwarded-For/-Proto/
         # -Host. 0 trusts no such header; never more than there really are.
         "PROXY_HOPS": int(os.environ.get("PROXY_HOPS", "0")),
+        # One uploaded document (at most 25 MB) and its form fields; larger requests get 413.
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(26 * 1024 * 1024))),
     }
     if env == "testing":
         config.update(TESTING=True, SESSION_COOKIE_SECURE=False)

@@ -54,6 +54,9 @@ def canton_urls(app) -> list[str]:
         "/kanton/berichte/auszahlung/export.csv",
         "/kanton/berichte/auszahlung/export.xlsx",
         "/kanton/berichte/tarife",
+        "/kanton/dokumente",
+        "/kanton/dokumente/neu",
+        "/kanton/infomails/neu",
     ]
 
 

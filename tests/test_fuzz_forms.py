@@ -2,6 +2,7 @@
 oddities and missing fields: never a server error, German messages, nothing stored from a
 rejected form (OWASP ASVS 4.0.3 V5.1.3, V5.1.4: input validation on the server)."""
 
+import io
 import re
 
 import pytest
@@ -190,6 +191,14 @@ def report_versions() -> int:
     )
 
 
+@pytest.fixture
+def library_canton(canton):
+    from orders.services import dokumente
+
+    dokumente.seed_chapters()
+    return canton
+
+
 @SETTINGS
 @given(data=st.data())
 def test_report_form(clerk, data):
@@ -234,3 +243,62 @@ def test_reopen_form(app, canton, olten_user, reason):
         f"{url}/wiedereroeffnen", data={"reason": reason, "csrf_token": token(canton, url)}
     )
     assert response.status_code < 500
+
+
+@SETTINGS
+@given(data=st.data())
+def test_document_upload_form(library_canton, data):
+    from orders.models import Chapter, Document
+    from orders.services.demo_library import minimal_pdf
+
+    url = "/kanton/dokumente/neu"
+    chapter_id = db.session.scalar(select(Chapter.id).where(Chapter.key == "1.3"))
+    fields = data.draw(
+        fields_strategy(
+            {"title": "Einladung", "description": "", "chapter": str(chapter_id), "language": "ti"}
+        )
+    )
+    content = data.draw(st.one_of(st.just(minimal_pdf("x", [])), st.binary(max_size=300)))
+    filename = data.draw(st.one_of(st.just("brief.pdf"), ODD_TEXT))
+    before = db.session.scalar(select(func.count()).select_from(Document))
+    response = library_canton.post(
+        url,
+        data={
+            **fields,
+            "file": (io.BytesIO(content), filename),
+            "csrf_token": token(library_canton, url),
+        },
+    )
+    assert response.status_code < 500
+    if response.status_code == 200:
+        page = response.get_data(as_text=True)
+        assert "Bitte" in page or "Datei" in page, page[:500]
+        assert db.session.scalar(select(func.count()).select_from(Document)) == before
+
+
+@SETTINGS
+@given(data=st.data())
+def test_infomail_form(canton, data):
+    from orders.models import Infomail
+
+    url = "/kanton/infomails/neu"
+    fields = data.draw(
+        fields_strategy(
+            {"subject": "Treffen", "body": "Text", "audience": "bezirke", "bezirke": "Olten"}
+        )
+    )
+    before = db.session.scalar(select(func.count()).select_from(Infomail))
+    response = canton.post(url, data={**fields, "csrf_token": token(canton, url)})
+    assert response.status_code < 500
+    if response.status_code == 200:
+        assert "Bitte" in response.get_data(as_text=True)
+        assert db.session.scalar(select(func.count()).select_from(Infomail)) == before
+
+
+@SETTINGS
+@given(q=ODD_TEXT, kapitel=ODD_TEXT, sprache=ODD_TEXT)
+def test_library_search_arguments(clerk, q, kapitel, sprache):
+    response = clerk.get(
+        "/dokumente", query_string={"q": q, "kapitel": kapitel, "sprache": sprache}
+    )
+    assert response.status_code in (200, 400)

@@ -21,6 +21,7 @@ from orders.services import outbox
 from tests.conftest import log_in, make_user, municipality
 from tests.test_berichte import ended_period, last_year, post_declaration, post_report
 from tests.test_bestellungen import submit as submit_order
+from tests.test_dokumente import assert_library_unchanged, library_records
 from tests.test_dolmetschen import submit as submit_interpreter
 
 LOGIN = "login"  # a redirect to the login page
@@ -100,6 +101,18 @@ MATRIX = {
     "/kanton/berichte/auszahlung": ("GET", CANTON_ONLY),
     "/kanton/berichte/auszahlung/export.<fmt>": ("GET", CANTON_ONLY),
     "/kanton/berichte/tarife": ("GET", CANTON_ONLY),
+    "/dokumente": ("GET", ANY_LOGGED_IN),
+    "/dokumente/<int:document_id>": ("GET", ANY_LOGGED_IN),
+    "/dokumente/datei/<int:version_id>": ("GET", ANY_LOGGED_IN),
+    "/infomails": ("GET", ANY_LOGGED_IN),
+    "/infomails/<int:infomail_id>": ("GET", ANY_LOGGED_IN),
+    "/kanton/dokumente": ("GET", CANTON_ONLY),
+    "/kanton/dokumente/neu": ("GET", CANTON_ONLY),
+    "/kanton/dokumente/<int:document_id>": ("GET", CANTON_ONLY),
+    "/kanton/dokumente/<int:document_id>/versionen": ("POST", POST_CANTON),
+    "/kanton/dokumente/<int:document_id>/verbergen": ("POST", POST_CANTON),
+    "/kanton/dokumente/<int:document_id>/anzeigen": ("POST", POST_CANTON),
+    "/kanton/infomails/neu": ("GET", CANTON_ONLY),
 }
 
 
@@ -124,6 +137,7 @@ def records_of_b(app) -> dict:
     year, half = ended_period()
     post_report(client, bfs_nr=B, period=(year, half))
     post_declaration(client, bfs_nr=B, year=last_year())
+    library = library_records()
     return {
         "bfs_nr": B,
         "number": None,  # filled per rule: an order or an interpreter order of B
@@ -138,6 +152,7 @@ def records_of_b(app) -> dict:
         "filename": "css/portal.css",
         "year": year,
         "half": half,
+        **library,
     }
 
 
@@ -192,3 +207,4 @@ def test_every_route_answers_each_role_as_the_matrix_says(app, records_of_b, rol
     assert all(user.active for user in db.session.scalars(select(User)))
     assert db.session.scalar(select(HalfYearReport.state)).value == "eingereicht"
     assert db.session.scalar(select(SelfDeclaration.state)).value == "eingereicht"
+    assert_library_unchanged()

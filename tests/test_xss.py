@@ -5,9 +5,11 @@ from sqlalchemy import select
 
 from orders import emails
 from orders.extensions import db
-from orders.models import InterpreterRequest, Order, OutboxMail, User
-from tests.conftest import log_in, make_user
+from orders.models import Document, Infomail, InterpreterRequest, Order, OutboxMail, User
+from orders.services import dokumente
+from tests.conftest import log_in, make_user, post_form
 from tests.test_bestellungen import submit as submit_order
+from tests.test_dokumente import upload
 from tests.test_dolmetschen import submit as submit_interpreter
 
 PAYLOAD = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -119,3 +121,42 @@ def test_report_and_declaration_texts_are_escaped(app, kanton_user, olten_user):
         assert_escaped(response.get_data(as_text=True), where)
     for mail in db.session.scalars(select(OutboxMail)):
         assert_escaped(mail.body_html, f"mail {mail.subject}")
+
+
+def test_document_and_infomail_texts_are_escaped_in_pages_and_mails(app, kanton_user, olten_user):
+    make_user("ib@daeniken.ch", 2572)
+    canton = app.test_client()
+    log_in(canton, "koordination@kanton.ch")
+    dokumente.seed_chapters()
+    assert upload(canton, title=PAYLOAD, description=PAYLOAD).status_code == 303
+    document = db.session.scalar(select(Document))
+
+    post_form(
+        canton,
+        "/kanton/infomails/neu",
+        {
+            "subject": PAYLOAD,
+            "body": PAYLOAD,
+            "audience": "alle",
+            "action": "send",
+            "documents": [str(document.id)],
+        },
+    )
+    infomail = db.session.scalar(select(Infomail))
+    clerk = app.test_client()
+    log_in(clerk, "clerk@olten.ch")
+    pages = {
+        "library": clerk.get("/dokumente"),
+        "search": clerk.get("/dokumente", query_string={"q": PAYLOAD}),
+        "document": clerk.get(f"/dokumente/{document.id}"),
+        "canton list": canton.get("/kanton/dokumente"),
+        "canton document": canton.get(f"/kanton/dokumente/{document.id}"),
+        "infomails": clerk.get("/infomails"),
+        "infomail": clerk.get(f"/infomails/{infomail.id}"),
+    }
+    for where, response in pages.items():
+        assert_escaped(response.get_data(as_text=True), where)
+    mails = list(db.session.scalars(select(OutboxMail).where(OutboxMail.kind == "infomail")))
+    assert len(mails) == 2
+    for mail in mails:
+        assert_escaped(mail.body_html, f"infomail to {mail.recipients}")

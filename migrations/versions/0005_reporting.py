@@ -1,7 +1,7 @@
 """reporting
 
 Revision ID: 0005_reporting
-Revises: 0003_interpreting
+Revises: 0004_documents
 Create Date: 2026-11-25
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0005_reporting'
-down_revision = '0003_interpreting'
+down_revision = '0004_documents'
 branch_labels = None
 depends_on = None
 

@@ -2,6 +2,14 @@
 
 from orders.models.audit import AuditEvent
 from orders.models.catalogue import CatalogueItem, Language
+from orders.models.documents import (
+    Chapter,
+    Document,
+    DocumentVersion,
+    DocumentVisit,
+    Infomail,
+    StoredFile,
+)
 from orders.models.gemeinden import Municipality
 from orders.models.interpreting import (
     ConversationType,
@@ -65,4 +73,10 @@ __all__ = [
     "SelfDeclaration",
     "Tariff",
     "TariffKind",
+    "Chapter",
+    "Document",
+    "DocumentVersion",
+    "DocumentVisit",
+    "Infomail",
+    "StoredFile",
 ]
