@@ -162,6 +162,19 @@ def test_a_renamed_executable_with_a_pdf_name_is_refused_with_a_clear_message(ca
     assert document_count() == 0
 
 
+@pytest.mark.parametrize(
+    "entries",
+    [
+        {"word/document.xml": b"<w:document/>", "word/vbaProject.bin": b"\xd0\xcf"},
+        {"xl/workbook.xml": b"<workbook/>", "xl/vbaProject.bin": b"\xd0\xcf"},
+    ],
+)
+def test_office_files_with_macros_are_refused_whatever_their_name(entries):
+    """OWASP ASVS 4.0.3 V12.2.1: a .docm/.xlsm renamed to .docx/.xlsx carries macros."""
+    with pytest.raises(UploadError):
+        check_upload("Vorlage.docx", office_zip({"[Content_Types].xml": b"<Types/>", **entries}))
+
+
 def test_a_file_whose_name_does_not_match_its_content_is_refused(canton):
     page = upload(canton, filename="Liste.xlsx", data=pdf()).get_data(as_text=True)
     assert "Die Datei heisst «.xlsx», ist aber nach ihrem Inhalt PDF." in page

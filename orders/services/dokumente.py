@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, exists, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from orders.extensions import db
@@ -297,6 +298,19 @@ def downloadable_version_or_none(version_id: int, user: User) -> DocumentVersion
     return version
 
 
+def _first_visit(user: User, now: datetime) -> DocumentVisit:
+    """The user's visit row, made now; two first requests at once make it once."""
+    try:
+        with db.session.begin_nested():
+            visit = DocumentVisit(
+                user_id=user.id, last_seen_at=now, new_since=now - FIRST_VISIT_NEW
+            )
+            db.session.add(visit)
+        return visit
+    except IntegrityError:
+        return db.session.get(DocumentVisit, user.id, populate_existing=True)
+
+
 def record_visit(user: User, now: datetime | None = None) -> datetime:
     """Note that the user looks at the library; returns the moment after which documents count
     as new for them. A visit lasts while pages follow each other within VISIT_GAP, so the marker
@@ -304,8 +318,7 @@ def record_visit(user: User, now: datetime | None = None) -> datetime:
     now = now or utcnow()
     visit = db.session.get(DocumentVisit, user.id)
     if visit is None:
-        visit = DocumentVisit(user_id=user.id, last_seen_at=now, new_since=now - FIRST_VISIT_NEW)
-        db.session.add(visit)
+        visit = _first_visit(user, now)
     elif now - visit.last_seen_at > VISIT_GAP:
         visit.new_since = visit.last_seen_at
     visit.last_seen_at = now

@@ -12,8 +12,6 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 
-from werkzeug.utils import secure_filename
-
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 MAX_FILENAME_LENGTH = 120
 
@@ -99,6 +97,8 @@ def _sniff_zip(data: bytes) -> FileType | None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
+            if any(name.lower().endswith("vbaproject.bin") for name in names):
+                return None  # an Office file with macros (.docm/.xlsm), whatever its name
             for entry, file_type in ZIP_ENTRIES:
                 if entry in names:
                     return file_type
@@ -130,11 +130,6 @@ def safe_filename(name: str) -> str:
             f".{ext}" if ext else ""
         )
     return name
-
-
-def ascii_filename(name: str) -> str:
-    """A plain ASCII fallback for old clients (the full name goes in filename*)."""
-    return secure_filename(name) or "dokument"
 
 
 def check_upload(filename: str, data: bytes) -> CheckedFile:
