@@ -165,6 +165,22 @@ def test_xlsx_export(app, canton):
     assert len(re.findall(r"<row ", sheet)) == 1 + 2 * 4
 
 
+def test_exports_never_turn_typed_text_into_formulas(app, canton, olten_user):
+    """OWASP ASVS 4.0.3 V5.3.10 / CSV injection: a remark typed as a formula stays text in the
+    canton's spreadsheet, in CSV and in XLSX."""
+    clerk = app.test_client()
+    log_in(clerk, "clerk@olten.ch")
+    payload = '=HYPERLINK("https://evil.example/x","Klick")'
+    assert submit(clerk, remarks=payload).status_code == 303
+    text = canton.get("/kanton/bestellungen/export.csv").get_data().decode("utf-8")
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+    assert "'" + payload in rows[1]
+    assert payload not in rows[1]
+    archive = zipfile.ZipFile(io.BytesIO(canton.get("/kanton/bestellungen/export.xlsx").data))
+    sheet = archive.read("xl/worksheets/sheet1.xml").decode()  # inline strings
+    assert "HYPERLINK" in sheet and "<f>" not in sheet
+
+
 @contextmanager
 def count_queries():
     statements = []

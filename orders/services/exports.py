@@ -13,6 +13,15 @@ from orders.extensions import db
 
 BATCH = 500
 
+# A cell that begins with one of these is a formula to Excel (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _as_text(value):
+    """A text that Excel would run as a formula gets a leading apostrophe; Excel shows the
+    text as typed. Numbers and dates stay as they are."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
 
 def stream(statement: Select) -> Iterable:
     """The statement's objects in batches; eager loads run per batch, not per object."""
@@ -28,7 +37,7 @@ def csv_response(columns: list[str], rows: Iterable[list], filename: str) -> Res
         buffer.write("\ufeff")
         writer.writerow(columns)
         for count, row in enumerate(rows, start=1):
-            writer.writerow(row)
+            writer.writerow([_as_text(value) for value in row])
             if count % BATCH == 0:
                 yield buffer.getvalue()
                 buffer.seek(0)
@@ -43,9 +52,13 @@ def csv_response(columns: list[str], rows: Iterable[list], filename: str) -> Res
 
 
 def xlsx_response(columns: list[str], rows: Iterable[list], filename: str, sheet_name: str):
-    """Written row by row to a temporary file (XlsxWriter's constant-memory mode), then sent."""
+    """Written row by row to a temporary file (XlsxWriter's constant-memory mode), then sent.
+    Texts stay texts: none becomes a formula or a link, whatever a user typed."""
     handle = tempfile.TemporaryFile(suffix=".xlsx")
-    workbook = xlsxwriter.Workbook(handle, {"constant_memory": True})
+    workbook = xlsxwriter.Workbook(
+        handle,
+        {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False},
+    )
     sheet = workbook.add_worksheet(sheet_name)
     sheet.write_row(0, 0, columns, workbook.add_format({"bold": True}))
     sheet.freeze_panes(1, 0)
