@@ -175,6 +175,10 @@ def orders(ctx: Context) -> None:
     _bulk(Order.__table__, order_rows)
     _bulk(OrderLine.__table__, line_rows)
     _bulk(OrderEvent.__table__, event_rows)
+    if db.engine.dialect.name == "postgresql":  # ids were given: move the sequence past them
+        db.session.execute(
+            text("SELECT setval(pg_get_serial_sequence('orders', 'id'), max(id)) FROM orders")
+        )
     # New orders placed during the run continue the numbering of this year.
     db.session.execute(
         NumberSequence.__table__.delete().where(NumberSequence.prefix == "B")
