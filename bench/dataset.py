@@ -12,7 +12,7 @@ import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import func, insert, select, text
 from werkzeug.security import generate_password_hash
@@ -33,10 +33,15 @@ class Size:
 
 
 SIZES = {
-    "full": Size(users=300, orders=100_000, interpreter_orders=20_000, mails=10_000,
-                 requests=400, inbox_page=500),
-    "smoke": Size(users=12, orders=400, interpreter_orders=60, mails=40, requests=16,
-                  inbox_page=2),
+    "full": Size(
+        users=300,
+        orders=100_000,
+        interpreter_orders=20_000,
+        mails=10_000,
+        requests=400,
+        inbox_page=500,
+    ),
+    "smoke": Size(users=12, orders=400, interpreter_orders=60, mails=40, requests=16, inbox_page=2),
 }
 
 
@@ -68,6 +73,19 @@ def _spread(ctx: Context, index: int, total: int, years: float = 3.0) -> datetim
     return ctx.now - span + span * (index / max(total, 1)) + timedelta(seconds=ctx.rng.random())
 
 
+def _sequences(prefix: str) -> dict[int, int]:
+    """The last number handed out per year, so that a step can add to an existing data set."""
+    from orders.extensions import db
+    from orders.models import NumberSequence
+
+    return {
+        row.year: row.last
+        for row in db.session.execute(
+            select(NumberSequence.year, NumberSequence.last).where(NumberSequence.prefix == prefix)
+        )
+    }
+
+
 # --- the steps ------------------------------------------------------------------------------
 
 
@@ -76,18 +94,25 @@ def reference_data(ctx: Context) -> None:
     from flask_migrate import upgrade
 
     from orders.extensions import db
-    from orders.models import CatalogueItem, Language, Municipality
     from orders.services import catalogue, gemeinden
 
     upgrade()
     gemeinden.import_municipalities(gemeinden.MUNICIPALITIES_CSV)
     catalogue.seed()
     db.session.commit()
+    load_reference(ctx)
+
+
+def load_reference(ctx: Context) -> None:
+    """The ids the other steps draw from: current municipalities, languages, items, users."""
+    from orders.extensions import db
+    from orders.models import CatalogueItem, Language, Municipality, User
+
     ctx.municipality_ids = list(
         db.session.scalars(
-            select(Municipality.id).where(Municipality.valid_until.is_(None)).order_by(
-                Municipality.id
-            )
+            select(Municipality.id)
+            .where(Municipality.valid_until.is_(None))
+            .order_by(Municipality.id)
         )
     )
     ctx.languages = list(db.session.scalars(select(Language.code).order_by(Language.code)))
@@ -99,6 +124,14 @@ def reference_data(ctx: Context) -> None:
             )
         )
     ]
+    ctx.gemeinde_users = [
+        tuple(row)
+        for row in db.session.execute(
+            select(User.id, User.municipality_id, User.email)
+            .where(User.role == "gemeinde")
+            .order_by(User.id)
+        )
+    ]
     ctx.summary["municipalities"] = len(ctx.municipality_ids)
 
 
@@ -108,28 +141,44 @@ def users(ctx: Context) -> None:
     from orders.models import Municipality, User
 
     password_hash = generate_password_hash(PASSWORD)
-    bfs = {row[0]: row[1] for row in db.session.execute(select(Municipality.id, Municipality.bfs_nr))}
-    rows = [
-        dict(email=KANTON_EMAIL, name="Karin Kanton", role="kanton", municipality_id=None,
-             password_hash=password_hash, active=True, function="", phone="", created_at=ctx.now)
-    ]
-    for index in range(ctx.size.users):
+    bfs = {
+        row[0]: row[1] for row in db.session.execute(select(Municipality.id, Municipality.bfs_nr))
+    }
+    rows = []
+    if db.session.scalar(select(User.id).where(User.email == KANTON_EMAIL)) is None:
+        rows.append(
+            dict(
+                email=KANTON_EMAIL,
+                name="Karin Kanton",
+                role="kanton",
+                municipality_id=None,
+                password_hash=password_hash,
+                active=True,
+                function="",
+                phone="",
+                created_at=ctx.now,
+            )
+        )
+    first = db.session.scalar(select(func.count()).where(User.role == "gemeinde"))
+    for index in range(first, first + ctx.size.users):
         municipality_id = ctx.municipality_ids[index % len(ctx.municipality_ids)]
         rows.append(
-            dict(email=f"user{index}.{bfs[municipality_id]}@gemeinde.bench.ch",
-                 name=f"Nutzer {index}", role="gemeinde", municipality_id=municipality_id,
-                 password_hash=password_hash, active=True, function="Einwohnerdienste",
-                 phone="032 000 00 00", created_at=ctx.now)
+            dict(
+                email=f"user{index}.{bfs[municipality_id]}@gemeinde.bench.ch",
+                name=f"Nutzer {index}",
+                role="gemeinde",
+                municipality_id=municipality_id,
+                password_hash=password_hash,
+                active=True,
+                function="Einwohnerdienste",
+                phone="032 000 00 00",
+                created_at=ctx.now,
+            )
         )
     _bulk(User.__table__, rows)
     db.session.flush()
     ctx.kanton_user_id = db.session.scalar(select(User.id).where(User.email == KANTON_EMAIL))
-    ctx.gemeinde_users = [
-        tuple(row)
-        for row in db.session.execute(
-            select(User.id, User.municipality_id, User.email).where(User.role == "gemeinde")
-        )
-    ]
+    load_reference(ctx)
     ctx.summary["users"] = len(rows)
 
 
@@ -140,9 +189,11 @@ def orders(ctx: Context) -> None:
 
     rng, total = ctx.rng, ctx.size.orders
     statuses = ["eingegangen", "in_bearbeitung", "versandt", "versandt", "versandt", "storniert"]
-    per_year: dict[int, int] = {}
+    per_year = _sequences("B")
     order_rows, line_rows, event_rows = [], [], []
     first_id = (db.session.scalar(select(func.max(Order.id))) or 0) + 1
+    if not ctx.gemeinde_users:
+        raise RuntimeError("orders need Gemeinde users: run the users step first")
     for index in range(total):
         order_id = first_id + index
         user_id, municipality_id, email = rng.choice(ctx.gemeinde_users)
@@ -151,14 +202,27 @@ def orders(ctx: Context) -> None:
         per_year[year] = per_year.get(year, 0) + 1
         kind = "mappen" if rng.random() < 0.5 else "material"
         order_rows.append(
-            dict(id=order_id, number=f"B-{year}-{per_year[year]:05d}", kind=kind,
-                 status=rng.choice(statuses), municipality_id=municipality_id,
-                 ordered_by_id=user_id, submission_key=uuid.UUID(int=rng.getrandbits(128)).hex,
-                 contact_name="Bench Nutzer", contact_email=email, contact_phone="032 000 00 00",
-                 delivery_recipient="Einwohnerdienste", delivery_street="Hauptstrasse 1",
-                 delivery_zip="4500", delivery_town="Solothurn", desired_date=None,
-                 remarks="" if rng.random() < 0.8 else "Bitte an den Schalter liefern.",
-                 cancel_reason="", created_at=created, updated_at=created)
+            dict(
+                id=order_id,
+                number=f"B-{year}-{per_year[year]:05d}",
+                kind=kind,
+                status=rng.choice(statuses),
+                municipality_id=municipality_id,
+                ordered_by_id=user_id,
+                submission_key=uuid.UUID(int=rng.getrandbits(128)).hex,
+                contact_name="Bench Nutzer",
+                contact_email=email,
+                contact_phone="032 000 00 00",
+                delivery_recipient="Einwohnerdienste",
+                delivery_street="Hauptstrasse 1",
+                delivery_zip="4500",
+                delivery_town="Solothurn",
+                desired_date=None,
+                remarks="" if rng.random() < 0.8 else "Bitte an den Schalter liefern.",
+                cancel_reason="",
+                created_at=created,
+                updated_at=created,
+            )
         )
         for _ in range(rng.randint(1, 4)):
             if kind == "mappen" or not ctx.items:
@@ -166,8 +230,13 @@ def orders(ctx: Context) -> None:
             else:
                 item_id, item_name = rng.choice(ctx.items)
             line_rows.append(
-                dict(order_id=order_id, item_id=item_id, item_name=item_name,
-                     language_code=rng.choice(ctx.languages), quantity=rng.randint(1, 40))
+                dict(
+                    order_id=order_id,
+                    item_id=item_id,
+                    item_name=item_name,
+                    language_code=rng.choice(ctx.languages),
+                    quantity=rng.randint(1, 40),
+                )
             )
         event_rows.append(
             dict(order_id=order_id, at=created, actor_id=user_id, status="eingegangen", note="")
@@ -180,11 +249,11 @@ def orders(ctx: Context) -> None:
             text("SELECT setval(pg_get_serial_sequence('orders', 'id'), max(id)) FROM orders")
         )
     # New orders placed during the run continue the numbering of this year.
-    db.session.execute(
-        NumberSequence.__table__.delete().where(NumberSequence.prefix == "B")
+    db.session.execute(NumberSequence.__table__.delete().where(NumberSequence.prefix == "B"))
+    _bulk(
+        NumberSequence.__table__,
+        [dict(prefix="B", year=year, last=last) for year, last in per_year.items()],
     )
-    _bulk(NumberSequence.__table__,
-          [dict(prefix="B", year=year, last=last) for year, last in per_year.items()])
     ctx.summary["orders"] = total
     ctx.summary["order_lines"] = len(line_rows)
 
@@ -196,7 +265,7 @@ def interpreter_orders(ctx: Context) -> None:
 
     rng, total = ctx.rng, ctx.size.interpreter_orders
     statuses = ["uebermittelt", "bestaetigt", "durchgefuehrt", "durchgefuehrt", "storniert"]
-    per_year: dict[int, int] = {}
+    per_year = _sequences("D")
     rows = []
     for index in range(total):
         user_id, municipality_id, email = rng.choice(ctx.gemeinde_users)
@@ -205,29 +274,50 @@ def interpreter_orders(ctx: Context) -> None:
         per_year[year] = per_year.get(year, 0) + 1
         status = rng.choice(statuses)
         rows.append(
-            dict(number=f"D-{year}-{per_year[year]:05d}", status=status,
-                 municipality_id=municipality_id, ordered_by_id=user_id,
-                 submission_key=uuid.UUID(int=rng.getrandbits(128)).hex,
-                 conversation_type=rng.choice(["erstinfo", "integration", "integration_s"]),
-                 conversation_other="",
-                 appointment_date=(created + timedelta(days=rng.randint(3, 30))).date(),
-                 start_time=time(rng.randint(8, 16), 0), duration_minutes=60,
-                 setting=rng.choice(["vor_ort", "video", "telefon"]),
-                 location_address="Hauptstrasse 1, 4500 Solothurn", location_room="",
-                 onsite_contact_name="", onsite_contact_phone="", remote_instructions="",
-                 language_code=rng.choice(ctx.languages), dialect="", country_of_origin="",
-                 participants=rng.randint(1, 4), gender_preference="egal",
-                 reference=f"F-{index}", preparation_notes="", orderer_name="Bench Nutzer",
-                 orderer_phone="032 000 00 00", orderer_email=email, urgent=False,
-                 called_heks=False, interpreter_name="", cancel_reason="",
-                 held=True if status == "durchgefuehrt" else None,
-                 actual_duration_minutes=60 if status == "durchgefuehrt" else None,
-                 redacted_at=None, created_at=created, updated_at=created)
+            dict(
+                number=f"D-{year}-{per_year[year]:05d}",
+                status=status,
+                municipality_id=municipality_id,
+                ordered_by_id=user_id,
+                submission_key=uuid.UUID(int=rng.getrandbits(128)).hex,
+                conversation_type=rng.choice(["erstinfo", "integration", "integration_s"]),
+                conversation_other="",
+                appointment_date=(created + timedelta(days=rng.randint(3, 30))).date(),
+                start_time=time(rng.randint(8, 16), 0),
+                duration_minutes=60,
+                setting=rng.choice(["vor_ort", "video", "telefon"]),
+                location_address="Hauptstrasse 1, 4500 Solothurn",
+                location_room="",
+                onsite_contact_name="",
+                onsite_contact_phone="",
+                remote_instructions="",
+                language_code=rng.choice(ctx.languages),
+                dialect="",
+                country_of_origin="",
+                participants=rng.randint(1, 4),
+                gender_preference="egal",
+                reference=f"F-{index}",
+                preparation_notes="",
+                orderer_name="Bench Nutzer",
+                orderer_phone="032 000 00 00",
+                orderer_email=email,
+                urgent=False,
+                called_heks=False,
+                interpreter_name="",
+                cancel_reason="",
+                held=True if status == "durchgefuehrt" else None,
+                actual_duration_minutes=60 if status == "durchgefuehrt" else None,
+                redacted_at=None,
+                created_at=created,
+                updated_at=created,
+            )
         )
     _bulk(InterpreterRequest.__table__, rows)
     db.session.execute(NumberSequence.__table__.delete().where(NumberSequence.prefix == "D"))
-    _bulk(NumberSequence.__table__,
-          [dict(prefix="D", year=year, last=last) for year, last in per_year.items()])
+    _bulk(
+        NumberSequence.__table__,
+        [dict(prefix="D", year=year, last=last) for year, last in per_year.items()],
+    )
     ctx.summary["interpreter_orders"] = total
 
 
@@ -250,14 +340,25 @@ def queue_mails(count: int, now: datetime | None = None) -> None:
     _bulk(
         OutboxMail.__table__,
         [
-            dict(message_id=f"<bench-{uuid.uuid4().hex}@bench.start-integration.ch>",
-                 sender="start.integration <noreply@bench.start-integration.ch>",
-                 recipients=[f"empfaenger{index % 50}@gemeinde.bench.ch"], reply_to=None,
-                 subject=f"Bestellung B-2026-{index:05d}", kind="bench",
-                 body_text="Guten Tag\n\nIhre Bestellung ist eingegangen.\n" * 5,
-                 body_html=None, extra_headers=None, status="pending", attempts=0,
-                 next_attempt_at=now - timedelta(seconds=1), claimed_until=None,
-                 claim_token=None, last_error=None, created_at=now, sent_at=None)
+            dict(
+                message_id=f"<bench-{uuid.uuid4().hex}@bench.start-integration.ch>",
+                sender="start.integration <noreply@bench.start-integration.ch>",
+                recipients=[f"empfaenger{index % 50}@gemeinde.bench.ch"],
+                reply_to=None,
+                subject=f"Bestellung B-2026-{index:05d}",
+                kind="bench",
+                body_text="Guten Tag\n\nIhre Bestellung ist eingegangen.\n" * 5,
+                body_html=None,
+                extra_headers=None,
+                status="pending",
+                attempts=0,
+                next_attempt_at=now - timedelta(seconds=1),
+                claimed_until=None,
+                claim_token=None,
+                last_error=None,
+                created_at=now,
+                sent_at=None,
+            )
             for index in range(count)
         ],
     )

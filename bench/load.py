@@ -145,12 +145,15 @@ async def main(spec: dict) -> list[dict]:
         clients = [await log_in(base_url, email, spec["password"]) for email in chosen]
         sessions[role] = [VirtualUser(c, e) for c, e in zip(clients, chosen, strict=True)]
     sessions["baseline"] = [
-        VirtualUser(httpx.AsyncClient(base_url=base_url, timeout=120), "") for _ in range(concurrency)
+        VirtualUser(httpx.AsyncClient(base_url=base_url, timeout=120), "")
+        for _ in range(concurrency)
     ]
     results = []
     try:
         for scenario in spec["scenarios"]:
-            results.append(await run_scenario(sessions[scenario["role"]], scenario, spec["requests"]))
+            results.append(
+                await run_scenario(sessions[scenario["role"]], scenario, spec["requests"])
+            )
     finally:
         for users in sessions.values():
             for user in users:

@@ -80,9 +80,17 @@ def temporary_postgres(server_url: str):
 def build_dataset(database_url: str, scale: str) -> dict:
     started = time.perf_counter()
     output = subprocess.run(  # noqa: S603
-        [PYTHON, "-c", "import json,sys; from bench import dataset as d;"
-         f"print(json.dumps(d.build(sys.argv[1], d.SIZES[{scale!r}])))", database_url],
-        cwd=ROOT, check=True, capture_output=True, text=True,
+        [
+            PYTHON,
+            "-c",
+            "import json,sys; from bench import dataset as d;"
+            f"print(json.dumps(d.build(sys.argv[1], d.SIZES[{scale!r}])))",
+            database_url,
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     summary = json.loads(output.strip().splitlines()[-1])
     summary["seconds_total"] = round(time.perf_counter() - started, 1)
@@ -111,9 +119,20 @@ def gunicorn(app: str, database_url: str, workers: int):
     """gunicorn as README's production section runs it, bound to the loopback."""
     port = free_port()
     process = subprocess.Popen(  # noqa: S603
-        [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-         "--timeout", "300", "--log-level", "warning", app],
-        cwd=ROOT, env=server_env(database_url),
+        [
+            str(BIN / "gunicorn"),
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "300",
+            "--log-level",
+            "warning",
+            app,
+        ],
+        cwd=ROOT,
+        env=server_env(database_url),
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
@@ -134,8 +153,12 @@ def gunicorn(app: str, database_url: str, workers: int):
 def run_load(base_url: str, spec: dict) -> list[dict]:
     """The load generator in its own process, so that it does not share our interpreter."""
     output = subprocess.run(  # noqa: S603
-        [PYTHON, "-m", "bench.load"], cwd=ROOT, input=json.dumps({"base_url": base_url, **spec}),
-        check=True, capture_output=True, text=True,
+        [PYTHON, "-m", "bench.load"],
+        cwd=ROOT,
+        input=json.dumps({"base_url": base_url, **spec}),
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     return json.loads(output)
 
@@ -228,9 +251,17 @@ def measure_mail_drain(database_url: str, count: int) -> dict:
     from orders.config import normalise_database_url
 
     subprocess.run(  # noqa: S603
-        [PYTHON, "-c", "import sys; from bench import dataset as d; app = d.make_app(sys.argv[1]);"
-         "ctx = app.app_context(); ctx.push(); d.queue_mails(int(sys.argv[2]))",
-         database_url, str(count)], cwd=ROOT, check=True, capture_output=True,
+        [
+            PYTHON,
+            "-c",
+            "import sys; from bench import dataset as d; app = d.make_app(sys.argv[1]);"
+            "ctx = app.app_context(); ctx.push(); d.queue_mails(int(sys.argv[2]))",
+            database_url,
+            str(count),
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     engine = create_engine(normalise_database_url(database_url))
 
@@ -250,7 +281,9 @@ def measure_mail_drain(database_url: str, count: int) -> dict:
     started = time.perf_counter()
     worker = subprocess.Popen(  # noqa: S603
         [str(BIN / "flask"), "--app", "orders", "mail", "deliver", "--loop", "--interval", "0.2"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
     )
     try:
         deadline = started + max(120, count / 20)
@@ -297,8 +330,12 @@ def bench_backend(label: str, database_url: str, args, size) -> dict:
     log(f"{label}: baseline")
     with gunicorn("bench.baseline:app", database_url, args.workers) as (base_url, _process):
         baseline = run_load(
-            base_url, {**spec, "accounts": {},
-                       "scenarios": [s.to_json() for s in scenarios.BASELINE_SCENARIOS]}
+            base_url,
+            {
+                **spec,
+                "accounts": {},
+                "scenarios": [s.to_json() for s in scenarios.BASELINE_SCENARIOS],
+            },
         )
     log(f"{label}: portal")
     with gunicorn("wsgi:app", database_url, args.workers) as (base_url, master):
@@ -318,13 +355,21 @@ def bench_backend(label: str, database_url: str, args, size) -> dict:
     log(f"{label}: draining {size.mails} mails")
     mails = measure_mail_drain(database_url, size.mails)
     summary.pop("gemeinde_emails")
-    return {"backend": label, "dataset": summary, "baseline": baseline, "portal": portal,
-            "exports": exports, "mails": mails}
+    return {
+        "backend": label,
+        "dataset": summary,
+        "baseline": baseline,
+        "portal": portal,
+        "exports": exports,
+        "mails": mails,
+    }
 
 
 def table(results: list[dict]) -> str:
-    lines = [f"{'backend':<10} {'scenario':<34} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
-             f"{'p99 ms':>8} {'ratio':>6} {'err':>4}"]
+    lines = [
+        f"{'backend':<10} {'scenario':<34} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
+        f"{'p99 ms':>8} {'ratio':>6} {'err':>4}"
+    ]
     for result in results:
         base = {row["baseline"]: row["rps"] for row in result["baseline"]}
         for row in result["baseline"] + result["portal"]:
@@ -354,8 +399,10 @@ def errors_of(results: list[dict]) -> list[str]:
     for result in results:
         for row in result["baseline"] + result["portal"] + result["exports"] + [result["mails"]]:
             if row.get("errors"):
-                found.append(f"{result['backend']}: {row.get('name', 'outbox drain')}: "
-                             f"{row.get('error_samples', row)}")
+                found.append(
+                    f"{result['backend']}: {row.get('name', 'outbox drain')}: "
+                    f"{row.get('error_samples', row)}"
+                )
     return found
 
 
@@ -383,8 +430,17 @@ def main() -> int:
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = RESULTS / f"{stamp}-{args.scale}.json"
-    out.write_text(json.dumps({"scale": args.scale, "concurrency": args.concurrency,
-                               "workers": args.workers, "results": results}, indent=2))
+    out.write_text(
+        json.dumps(
+            {
+                "scale": args.scale,
+                "concurrency": args.concurrency,
+                "workers": args.workers,
+                "results": results,
+            },
+            indent=2,
+        )
+    )
     log(f"written {out.relative_to(ROOT)}")
     problems = errors_of(results)
     for problem in problems:

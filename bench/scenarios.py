@@ -29,16 +29,24 @@ ORDER_FORM = "/gemeinde/{bfs_nr}/bestellungen/neu/material"
 
 BASELINE_SCENARIOS = [
     HttpScenario("baseline GET (template)", "baseline", "GET", "/"),
-    HttpScenario("baseline POST (one INSERT)", "baseline", "POST", "/", expect=201,
-                 baseline="POST"),
+    HttpScenario(
+        "baseline POST (one INSERT)", "baseline", "POST", "/", expect=201, baseline="POST"
+    ),
 ]
 
 HTTP_SCENARIOS = [
     HttpScenario("Gemeinde dashboard", "gemeinde", "GET", "/gemeinde/{bfs_nr}"),
     HttpScenario("order form", "gemeinde", "GET", ORDER_FORM),
     HttpScenario("order check page", "gemeinde", "POST", ORDER_FORM, form="order-check"),
-    HttpScenario("submit order", "gemeinde", "POST", ORDER_FORM, form="order-submit",
-                 expect=303, baseline="POST"),
+    HttpScenario(
+        "submit order",
+        "gemeinde",
+        "POST",
+        ORDER_FORM,
+        form="order-submit",
+        expect=303,
+        baseline="POST",
+    ),
     HttpScenario("Gemeinde order history", "gemeinde", "GET", "/gemeinde/{bfs_nr}/bestellungen"),
     HttpScenario("canton inbox page 1", "kanton", "GET", "/kanton/bestellungen?status=versandt"),
     # {deep_page} is filled in by run.py: the link to page Size.inbox_page of the same filter.

@@ -18,7 +18,7 @@ from orders.models import (
     OrderLine,
     OrderStatus,
 )
-from orders.services import bestellungen, catalogue, exports
+from orders.services import bestellungen, catalogue, exports, paging
 from orders.services.gemeinden import sorted_by_name
 from orders.views.kanton import kanton_required
 from orders.views.kanton.gemeinden import bezirke
@@ -55,7 +55,16 @@ def filters_from_request() -> bestellungen.OrderFilter:
 def index():
     order_filter = filters_from_request()
     statement = bestellungen.with_details(bestellungen.filtered_orders(order_filter))
-    page = db.paginate(statement, per_page=PAGE_SIZE, error_out=False, count=True)
+    page = paging.keyset_page(
+        statement,
+        Order.created_at,
+        Order.id,
+        per_page=PAGE_SIZE,
+        after=request.args.get("nach"),
+        before=request.args.get("vor"),
+        number=request.args.get("seite", 1, type=int),
+        offset_page=request.args.get("page", type=int),
+    )
     return render_template(
         "kanton/bestellungen/index.html",
         page=page,
