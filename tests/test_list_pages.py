@@ -117,3 +117,27 @@ def test_csv_export_streams_under_a_real_server(live_server):
             body = response.read().decode("utf-8-sig")
         assert response.status == 200
         assert len(body.splitlines()) > 30, body[:500]
+
+
+def test_delivering_a_batch_reads_the_outbox_in_a_constant_number_of_queries(mail_app, smtp_server):
+    """One claim, one read of the mails and one of their attachments; then per mail only its
+    UPDATE. (Before: every mail was read again after the previous mail's commit, and its
+    attachments lazily.)"""
+    from orders.services import outbox
+
+    def selects_for(count: int) -> int:
+        for index in range(count):
+            outbox.enqueue(
+                to=[f"empfaenger{index}@olten.ch"],
+                subject=f"Bestellung {index}",
+                body_text="Guten Tag",
+                attachments=[("bestellung.csv", "text/csv", b"a;b\n")],
+            )
+        db.session.commit()
+        with count_queries() as statements:
+            report = outbox.deliver_due()
+        assert report.sent == count
+        return sum(1 for statement in statements if statement.lstrip().startswith("SELECT"))
+
+    assert selects_for(3) == selects_for(12)
+    assert len(smtp_server.messages) == 15

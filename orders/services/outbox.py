@@ -18,7 +18,8 @@ from email.utils import make_msgid, parseaddr
 
 from flask import current_app
 from flask_mail import Attachment, BadHeaderError, Message
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select, text, update
+from sqlalchemy.orm import selectinload
 
 from orders.extensions import db, mail
 from orders.models import MailStatus, OutboxAttachment, OutboxMail, User
@@ -103,8 +104,11 @@ def deliver_due(now: datetime | None = None, batch_size: int | None = None) -> D
             db.session.commit()
             return report
         try:
-            for outbox_mail in claimed:
-                _send_one(connection, outbox_mail, now, report)
+            # Built before sending: after each commit the loaded rows are expired, and reading
+            # them again would cost a query per mail.
+            messages = [(m.id, m, to_message(m)) for m in claimed]
+            for mail_id, outbox_mail, message in messages:
+                _send_one(connection, mail_id, outbox_mail, message, now, report)
         finally:
             try:
                 connection.__exit__(None, None, None)
@@ -151,23 +155,45 @@ def _claim(now: datetime, batch_size: int) -> list[OutboxMail]:
     db.session.commit()
     return list(
         db.session.scalars(
-            select(OutboxMail).where(OutboxMail.claim_token == claim_token).order_by(OutboxMail.id)
+            select(OutboxMail)
+            .where(OutboxMail.claim_token == claim_token)
+            .options(selectinload(OutboxMail.attachments))
+            .order_by(OutboxMail.id)
         )
     )
 
 
-def _send_one(connection, outbox_mail: OutboxMail, now: datetime, report: DeliveryReport) -> None:
+def _send_one(
+    connection,
+    mail_id: int,
+    outbox_mail: OutboxMail,
+    message: Message,
+    now: datetime,
+    report: DeliveryReport,
+) -> None:
+    """Send one mail and record the outcome in a commit of its own."""
     try:
-        connection.send(to_message(outbox_mail))
+        connection.send(message)
     except (OSError, smtplib.SMTPException, BadHeaderError) as error:
         _record_failure(outbox_mail, error, now, report)
     else:
-        outbox_mail.status = MailStatus.SENT
-        outbox_mail.sent_at = utcnow()
-        outbox_mail.attempts += 1
-        outbox_mail.claimed_until = None
-        outbox_mail.last_error = None
+        db.session.execute(
+            update(OutboxMail)
+            .where(OutboxMail.id == mail_id)
+            .values(
+                status=MailStatus.SENT,
+                sent_at=utcnow(),
+                attempts=OutboxMail.attempts + 1,
+                claimed_until=None,
+                last_error=None,
+            ),
+            execution_options={"synchronize_session": False},
+        )
         report.sent += 1
+    if db.engine.dialect.name == "postgresql":
+        # No wait for the disk per mail: a database crash may forget the last «sent» marks,
+        # and those mails go out again with the same Message-ID, as after a worker crash.
+        db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
     db.session.commit()
 
 
