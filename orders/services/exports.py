@@ -5,11 +5,11 @@ import io
 import tempfile
 from collections.abc import Iterable, Iterator
 
-import xlsxwriter
 from flask import Response, send_file, stream_with_context
 from sqlalchemy import Select
 
 from orders.extensions import db
+from orders.services import xlsx
 
 BATCH = 500
 
@@ -48,15 +48,9 @@ def csv_response(columns: list[str], rows: Iterable[list], filename: str) -> Res
 
 
 def xlsx_response(columns: list[str], rows: Iterable[list], filename: str, sheet_name: str):
-    """Written row by row to a temporary file (XlsxWriter's constant-memory mode), then sent."""
+    """Written row by row to a temporary file (orders/services/xlsx.py), then sent."""
     handle = tempfile.TemporaryFile(suffix=".xlsx")
-    workbook = xlsxwriter.Workbook(handle, {"constant_memory": True})
-    sheet = workbook.add_worksheet(sheet_name)
-    sheet.write_row(0, 0, columns, workbook.add_format({"bold": True}))
-    sheet.freeze_panes(1, 0)
-    for row_number, row in enumerate(rows, start=1):
-        sheet.write_row(row_number, 0, row)
-    workbook.close()
+    xlsx.write(handle, columns, rows, sheet_name)
     handle.seek(0)
     return send_file(
         handle,

@@ -115,8 +115,7 @@ def show(number: str):
 @bp.get("/bestellungen/export.<fmt>")
 @kanton_required
 def export(fmt: str):
-    statement = bestellungen.with_details(bestellungen.filtered_orders(filters_from_request()))
-    rows = bestellungen.line_rows(exports.stream(statement))
+    rows = bestellungen.export_rows(filters_from_request())
     return exports.response(
         fmt, bestellungen.EXPORT_COLUMNS, rows, "bestellungen", "Bestellungen"
     ) or abort(404)
