@@ -357,6 +357,8 @@ def bench_backend(label: str, database_url: str, args, size) -> dict:
     summary.pop("gemeinde_emails")
     return {
         "backend": label,
+        # Other processes on the machine skew the numbers: the load average tells how much.
+        "load_average": [round(x, 1) for x in os.getloadavg()],
         "dataset": summary,
         "baseline": baseline,
         "portal": portal,
@@ -385,6 +387,11 @@ def table(results: list[dict]) -> str:
                 f"RSS +{row['rss_growth_mb']} MB, {row['bytes'] / 2**20:.1f} MB sent"
                 f"{'  ERROR ' + str(row['status']) if row['errors'] else ''}"
             )
+        lines.append(
+            f"{result['backend']:<10} {'load average (1/5/15 min)':<34} "
+            + " / ".join(str(x) for x in result["load_average"])
+            + f" on {os.cpu_count()} cores"
+        )
         mail = result["mails"]
         lines.append(
             f"{result['backend']:<10} {'outbox drain':<34} {mail['mails_per_s']:>8.1f} mails/s "

@@ -141,3 +141,53 @@ def test_delivering_a_batch_reads_the_outbox_in_a_constant_number_of_queries(mai
 
     assert selects_for(3) == selects_for(12)
     assert len(smtp_server.messages) == 15
+
+
+def test_inbox_pages_forward_and_back_show_every_order_once_newest_first(app, clients):
+    import html
+    import re
+
+    from orders.models import Order
+
+    grow(users=2, orders=130, interpreter_orders=0, mails=0, audit=0)
+    canton = clients["/kanton/bestellungen"]
+    expected = list(
+        db.session.scalars(select(Order.number).order_by(Order.created_at.desc(), Order.id.desc()))
+    )
+
+    def numbers(page: str) -> list[str]:
+        return re.findall(r">(B-\d{4}-\d{5})</a>", page)
+
+    seen, pages, path = [], [], "/kanton/bestellungen"
+    while path:
+        page = canton.get(path).get_data(as_text=True)
+        pages.append(page)
+        seen += numbers(page)
+        link = re.search(r'<a href="([^"]+)" rel="next"', page)
+        path = html.unescape(link.group(1)) if link else None
+    assert seen == expected and len(pages) == 3
+    assert "Seite 3 von 3 (130 Einträge)" in pages[-1]
+
+    back = html.unescape(re.search(r'<a href="([^"]+)" rel="prev"', pages[-1]).group(1))
+    page = canton.get(back).get_data(as_text=True)
+    assert numbers(page) == expected[50:100] and "Seite 2 von 3" in page
+    back = html.unescape(re.search(r'<a href="([^"]+)" rel="prev"', page).group(1))
+    page = canton.get(back).get_data(as_text=True)
+    assert numbers(page) == expected[:50] and "Seite 1 von 3" in page
+    assert 'rel="prev"' not in page
+
+
+def test_inbox_counts_up_to_a_limit(app, clients, monkeypatch):
+    from orders.services import paging
+
+    monkeypatch.setattr(paging, "COUNT_LIMIT", 100)
+    grow(users=2, orders=130, interpreter_orders=0, mails=0, audit=0)
+    page = clients["/kanton/bestellungen"].get("/kanton/bestellungen").get_data(as_text=True)
+    assert "Seite 1 (mehr als 100 Einträge)" in page
+    page = (
+        clients["/kanton/bestellungen"].get("/kanton/bestellungen?nummer=B-").get_data(as_text=True)
+    )
+    assert "mehr als 100" in page
+    monkeypatch.setattr(paging, "COUNT_LIMIT", 1000)
+    page = clients["/kanton/bestellungen"].get("/kanton/bestellungen").get_data(as_text=True)
+    assert "Seite 1 von 3 (130 Einträge)" in page
