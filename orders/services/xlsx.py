@@ -10,7 +10,6 @@ import zipfile
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import IO
-from xml.sax.saxutils import escape
 
 # Characters XML 1.0 does not allow (control characters other than tab, newline, return).
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -71,6 +70,10 @@ SHEET_END = "</sheetData></worksheet>"
 BATCH = 1000
 
 
+def escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 _SPECIAL = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -103,7 +106,9 @@ def write(handle: IO[bytes], columns: list[str], rows: Iterable[list], sheet_nam
     with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         archive.writestr("[Content_Types].xml", CONTENT_TYPES)
         archive.writestr("_rels/.rels", ROOT_RELS)
-        archive.writestr("xl/workbook.xml", WORKBOOK.format(name=escape(sheet_name[:31])))
+        archive.writestr(
+            "xl/workbook.xml", WORKBOOK.format(name=escape(sheet_name[:31]).replace('"', "&quot;"))
+        )
         archive.writestr("xl/_rels/workbook.xml.rels", WORKBOOK_RELS)
         archive.writestr("xl/styles.xml", STYLES)
         with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
