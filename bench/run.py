@@ -47,6 +47,17 @@ def log(message: str) -> None:
     print(f"[bench {datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
 
 
+def run_quiet(command: list[str], stdin: str | None = None) -> str:
+    """Run a helper process; its output is returned, its log shown only when it fails."""
+    done = subprocess.run(  # noqa: S603
+        command, cwd=ROOT, input=stdin, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr)
+        raise RuntimeError(f"{' '.join(command[:3])} … failed with exit code {done.returncode}")
+    return done.stdout
+
+
 # --- databases ------------------------------------------------------------------------------
 
 
@@ -79,19 +90,15 @@ def temporary_postgres(server_url: str):
 
 def build_dataset(database_url: str, scale: str) -> dict:
     started = time.perf_counter()
-    output = subprocess.run(  # noqa: S603
+    output = run_quiet(
         [
             PYTHON,
             "-c",
             "import json,sys; from bench import dataset as d;"
             f"print(json.dumps(d.build(sys.argv[1], d.SIZES[{scale!r}])))",
             database_url,
-        ],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+        ]
+    )
     summary = json.loads(output.strip().splitlines()[-1])
     summary["seconds_total"] = round(time.perf_counter() - started, 1)
     return summary
@@ -152,14 +159,9 @@ def gunicorn(app: str, database_url: str, workers: int):
 
 def run_load(base_url: str, spec: dict) -> list[dict]:
     """The load generator in its own process, so that it does not share our interpreter."""
-    output = subprocess.run(  # noqa: S603
-        [PYTHON, "-m", "bench.load"],
-        cwd=ROOT,
-        input=json.dumps({"base_url": base_url, **spec}),
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    output = run_quiet(
+        [PYTHON, "-m", "bench.load"], stdin=json.dumps({"base_url": base_url, **spec})
+    )
     return json.loads(output)
 
 
@@ -250,7 +252,7 @@ def measure_mail_drain(database_url: str, count: int) -> dict:
 
     from orders.config import normalise_database_url
 
-    subprocess.run(  # noqa: S603
+    run_quiet(
         [
             PYTHON,
             "-c",
@@ -258,10 +260,7 @@ def measure_mail_drain(database_url: str, count: int) -> dict:
             "ctx = app.app_context(); ctx.push(); d.queue_mails(int(sys.argv[2]))",
             database_url,
             str(count),
-        ],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
+        ]
     )
     engine = create_engine(normalise_database_url(database_url))
 
