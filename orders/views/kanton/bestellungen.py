@@ -54,7 +54,10 @@ def filters_from_request() -> bestellungen.OrderFilter:
 @kanton_required
 def index():
     order_filter = filters_from_request()
-    statement = bestellungen.with_details(bestellungen.filtered_orders(order_filter))
+    statement = bestellungen.filtered_orders(order_filter).options(
+        selectinload(Order.municipality),
+        selectinload(Order.lines).selectinload(OrderLine.language),
+    )
     page = paging.keyset_page(
         statement,
         Order.created_at,
@@ -70,7 +73,10 @@ def index():
         page=page,
         statuses=list(OrderStatus),
         kinds=list(OrderKind),
-        municipalities=sorted_by_name(db.session.scalars(select(Municipality))),
+        # Only what the filter's list shows, as plain rows.
+        municipalities=sorted_by_name(
+            db.session.execute(select(Municipality.bfs_nr, Municipality.name))
+        ),
         bezirke=bezirke(),
         args=request.args,
     )
