@@ -257,6 +257,59 @@ def line_rows(orders: Iterator[Order]) -> Iterator[list]:
             ]
 
 
+def export_rows(order_filter: OrderFilter) -> Iterator[list]:
+    """The canton's export: one row per order line (EXPORT_COLUMNS) of the filtered orders.
+
+    Plain rows, no ORM objects: the orders in one streamed query, the lines of each batch of
+    orders in one more. 100,000 orders are written in seconds with flat memory. A generator,
+    so the queries run when the response is streamed.
+    """
+    orders = (
+        filtered_orders(order_filter)
+        .with_only_columns(
+            Order.id,
+            Order.number,
+            Order.created_at,
+            Order.status,
+            Order.kind,
+            Municipality.name,
+            Municipality.bfs_nr,
+            Municipality.bezirk,
+            Order.contact_name,
+            Order.contact_email,
+            Order.contact_phone,
+            Order.delivery_recipient,
+            Order.delivery_street,
+            Order.delivery_zip,
+            Order.delivery_town,
+            Order.desired_date,
+            Order.remarks,
+        )
+        .join(Municipality, Municipality.id == Order.municipality_id)
+        .execution_options(yield_per=EXPORT_BATCH)
+    )
+    lines = (
+        select(OrderLine.order_id, OrderLine.item_name, Language.name, OrderLine.quantity)
+        .join(Language, Language.code == OrderLine.language_code)
+        .order_by(OrderLine.id)
+    )
+    connection = db.session.connection()  # Core rows: no ORM bookkeeping per row
+    for batch in connection.execute(orders).partitions():
+        by_order: dict[int, list] = {}
+        for order_id, *line in connection.execute(
+            lines.where(OrderLine.order_id.in_([row[0] for row in batch]))
+        ):
+            by_order.setdefault(order_id, []).append(line)
+        for row in batch:
+            head = [row[1], format_datetime(row[2]), row[3].label, row[4].label, *row[5:15]]
+            head.append(format_date(row[15]))
+            for item_name, language, quantity in by_order.get(row[0], ()):
+                yield [*head, item_name, language, quantity, row[16]]
+
+
+EXPORT_BATCH = 1000
+
+
 def with_details(statement: Select) -> Select:
     """Load what a list or an export shows in a constant number of queries."""
     return statement.options(

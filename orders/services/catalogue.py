@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from orders.extensions import db
 from orders.models import CatalogueItem, Language, Municipality, User
@@ -168,6 +169,7 @@ def orderable_items(municipality: Municipality) -> list[CatalogueItem]:
             ),
         )
         .order_by(CatalogueItem.sort_order, CatalogueItem.name)
+        .options(selectinload(CatalogueItem.languages))  # the form lists each item's languages
     )
     return list(items)
 

@@ -3,7 +3,7 @@
 import csv
 import io
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import xlsxwriter
 from flask import Response, send_file, stream_with_context
@@ -23,9 +23,14 @@ def _as_text(value):
     return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
-def stream(statement: Select) -> Iterable:
-    """The statement's objects in batches; eager loads run per batch, not per object."""
-    return db.session.scalars(statement.execution_options(yield_per=BATCH))
+def stream(statement: Select) -> Iterator:
+    """The statement's objects in batches; eager loads run per batch, not per object.
+
+    A generator: the query runs when the rows are first read, i.e. inside a streamed
+    response's own context. Run in the view, its cursor would belong to the request's session,
+    which is closed when the view returns and before a CSV response is streamed.
+    """
+    yield from db.session.scalars(statement.execution_options(yield_per=BATCH))
 
 
 def csv_response(columns: list[str], rows: Iterable[list], filename: str) -> Response:

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import delete, select
+from sqlalchemy.orm import joinedload
 
 from orders.extensions import db
 from orders.models import LoginSession, User
@@ -25,7 +26,9 @@ def start_session(user: User) -> str:
 def load_user(token: str) -> User | None:
     """Flask-Login's user loader: the user of a live session, or None (logged out)."""
     login_session = db.session.scalar(
-        select(LoginSession).where(LoginSession.token_hash == token_hash(token))
+        select(LoginSession)
+        .where(LoginSession.token_hash == token_hash(token))
+        .options(joinedload(LoginSession.user))  # one query per request, not two
     )
     if login_session is None:
         return None

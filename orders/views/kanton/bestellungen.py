@@ -18,7 +18,7 @@ from orders.models import (
     OrderLine,
     OrderStatus,
 )
-from orders.services import bestellungen, catalogue, exports
+from orders.services import bestellungen, catalogue, exports, paging
 from orders.services.gemeinden import sorted_by_name
 from orders.views.kanton import kanton_required
 from orders.views.kanton.gemeinden import bezirke
@@ -54,14 +54,29 @@ def filters_from_request() -> bestellungen.OrderFilter:
 @kanton_required
 def index():
     order_filter = filters_from_request()
-    statement = bestellungen.with_details(bestellungen.filtered_orders(order_filter))
-    page = db.paginate(statement, per_page=PAGE_SIZE, error_out=False, count=True)
+    statement = bestellungen.filtered_orders(order_filter).options(
+        selectinload(Order.municipality),
+        selectinload(Order.lines).selectinload(OrderLine.language),
+    )
+    page = paging.keyset_page(
+        statement,
+        Order.created_at,
+        Order.id,
+        per_page=PAGE_SIZE,
+        after=request.args.get("nach"),
+        before=request.args.get("vor"),
+        number=request.args.get("seite", 1, type=int),
+        offset_page=request.args.get("page", type=int),
+    )
     return render_template(
         "kanton/bestellungen/index.html",
         page=page,
         statuses=list(OrderStatus),
         kinds=list(OrderKind),
-        municipalities=sorted_by_name(db.session.scalars(select(Municipality))),
+        # Only what the filter's list shows, as plain rows.
+        municipalities=sorted_by_name(
+            db.session.execute(select(Municipality.bfs_nr, Municipality.name))
+        ),
         bezirke=bezirke(),
         args=request.args,
     )
@@ -106,8 +121,7 @@ def show(number: str):
 @bp.get("/bestellungen/export.<fmt>")
 @kanton_required
 def export(fmt: str):
-    statement = bestellungen.with_details(bestellungen.filtered_orders(filters_from_request()))
-    rows = bestellungen.line_rows(exports.stream(statement))
+    rows = bestellungen.export_rows(filters_from_request())
     return exports.response(
         fmt, bestellungen.EXPORT_COLUMNS, rows, "bestellungen", "Bestellungen"
     ) or abort(404)

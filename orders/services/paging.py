@@ -1,0 +1,131 @@
+"""Keyset pagination for long lists ordered newest first: page 500 costs what page 1 costs.
+
+A page is found from the key (created_at, id) of the row before it («Weiter») or after it
+(«Zurück»), never by skipping rows with OFFSET. The keys travel in the links as cursors.
+"""
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Select, func, literal, select, tuple_
+
+from orders.extensions import db
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+COUNT_LIMIT = 10_000
+
+
+def encode(created_at: datetime, row_id: int) -> str:
+    micros = (created_at - EPOCH) // timedelta(microseconds=1)
+    return f"{micros}.{row_id}"
+
+
+def decode(cursor: str | None) -> tuple[datetime, int] | None:
+    """The key in a cursor, or None for a missing or malformed one (then page 1 is shown)."""
+    micros, _, row_id = (cursor or "").partition(".")
+    if not (micros.lstrip("-").isdigit() and row_id.isdigit()):
+        return None
+    try:
+        return EPOCH + timedelta(microseconds=int(micros)), int(row_id)
+    except OverflowError:
+        return None
+
+
+@dataclass
+class KeysetPage:
+    items: list
+    page: int  # the page's number, for display
+    per_page: int
+    total: int
+    has_prev: bool
+    has_next: bool
+    prev_cursor: str | None
+    next_cursor: str | None
+
+    @property
+    def total_capped(self) -> bool:
+        """More rows than were counted: `total` is COUNT_LIMIT + 1, the pages are unknown."""
+        return self.total > COUNT_LIMIT
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+def keyset_page(
+    statement: Select,
+    created_at,
+    row_id,
+    *,
+    per_page: int,
+    after: str | None = None,
+    before: str | None = None,
+    number: int = 1,
+    offset_page: int | None = None,
+) -> KeysetPage:
+    """One page of `statement` (filtered, not yet ordered) newest first by (created_at, id).
+
+    `after`: the page after the row with this cursor; `before`: the page before it; neither:
+    the first page. Three queries whatever the depth: the rows, their eager loads, the count.
+    `offset_page` (old `?page=N` links, without cursors): that page by OFFSET.
+    """
+    statement = statement.order_by(None)
+    # Counted up to COUNT_LIMIT: beyond it the page says «mehr als 10'000 Einträge», and the
+    # count costs the same with a million orders as with ten thousand.
+    counted = (
+        statement.with_only_columns(literal(1), maintain_column_froms=True)
+        .limit(COUNT_LIMIT + 1)
+        .subquery()
+    )
+    total = db.session.scalar(select(func.count()).select_from(counted))
+    key = tuple_(created_at, row_id)
+    newest_first = (created_at.desc(), row_id.desc())
+    after_key, before_key = decode(after), decode(before)
+    if before_key is not None:
+        rows = list(
+            db.session.scalars(
+                statement.where(key > tuple_(*before_key))
+                .order_by(created_at.asc(), row_id.asc())
+                .limit(per_page + 1)
+            )
+        )
+        has_prev = len(rows) > per_page
+        items = list(reversed(rows[:per_page]))
+        has_next = True
+    elif after_key is None and offset_page and offset_page > 1:
+        rows = list(
+            db.session.scalars(
+                statement.order_by(*newest_first)
+                .offset((offset_page - 1) * per_page)
+                .limit(per_page + 1)
+            )
+        )
+        has_next = len(rows) > per_page
+        items = rows[:per_page]
+        has_prev, number = True, offset_page
+    else:
+        if after_key is not None:
+            statement = statement.where(key < tuple_(*after_key))
+        else:
+            number = 1
+        rows = list(db.session.scalars(statement.order_by(*newest_first).limit(per_page + 1)))
+        has_next = len(rows) > per_page
+        items = rows[:per_page]
+        has_prev = after_key is not None
+    if not has_prev:
+        number = 1
+
+    def cursor(item) -> str:
+        return encode(getattr(item, created_at.key), getattr(item, row_id.key))
+
+    return KeysetPage(
+        items=items,
+        page=max(number, 1),
+        per_page=per_page,
+        total=total,
+        has_prev=has_prev and bool(items),
+        has_next=has_next and bool(items),
+        prev_cursor=cursor(items[0]) if items else None,
+        next_cursor=cursor(items[-1]) if items else None,
+    )
