@@ -289,12 +289,27 @@ def _get_or_create(model, find, **values):
     return record
 
 
-def _editable(record) -> None:
-    if record.state is ReportState.SUBMITTED:
-        raise ReportError(
-            "Dieser Bericht ist bereits eingereicht. Korrekturen sind möglich, wenn die "
-            "Koordinationsstelle ihn wieder öffnet."
-        )
+SUBMITTED_MEANWHILE = (
+    "Der Bericht wurde inzwischen eingereicht; Ihre Änderungen sind nicht gespeichert. "
+    "Korrekturen sind möglich, wenn die Koordinationsstelle ihn wieder öffnet."
+)
+
+
+def _save_unless_submitted(record, **values) -> None:
+    """Write the working copy in one UPDATE that only matches while the record is not
+    submitted: the in-memory state may be stale when another worker has just submitted."""
+    model = type(record)
+    result = db.session.execute(
+        update(model)
+        .where(model.id == record.id, model.state != ReportState.SUBMITTED)
+        .values(**values),
+        execution_options={"synchronize_session": False},
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise ReportError(SUBMITTED_MEANWHILE)
+    db.session.commit()
+    db.session.refresh(record)
 
 
 def save_report_draft(
@@ -315,12 +330,13 @@ def save_report_draft(
         half=half,
         figures={},
     )
-    _editable(report)
-    report.figures = {key: figures.get(key) for key in FIGURES}
-    report.remarks = remarks
-    report.documents_filed = documents_filed
-    report.updated_by_id = user.id
-    db.session.commit()
+    _save_unless_submitted(
+        report,
+        figures={key: figures.get(key) for key in FIGURES},
+        remarks=remarks,
+        documents_filed=documents_filed,
+        updated_by_id=user.id,
+    )
     return report
 
 
@@ -334,10 +350,11 @@ def save_declaration_draft(
         year=year,
         data={},
     )
-    _editable(declaration)
-    declaration.data = {key: data.get(key) for key in DECLARATION_FIELDS}
-    declaration.updated_by_id = user.id
-    db.session.commit()
+    _save_unless_submitted(
+        declaration,
+        data={key: data.get(key) for key in DECLARATION_FIELDS},
+        updated_by_id=user.id,
+    )
     return declaration
 
 
@@ -363,20 +380,26 @@ def submit_report(report: HalfYearReport, user: User, now: datetime | None = Non
             "Der Bericht kann erst nach Ende des Halbjahres eingereicht werden (ab "
             f"{deadlines.period_end(report.year, report.half).strftime('%d.%m.%Y')})."
         )
-    problems = check_report(report.figures, report.documents_filed, submit=True)
-    if problems:
-        raise problems[0]
-    valid = payout.tariffs_on(deadlines.period_end(report.year, report.half))
-    tariffs = {
-        kind.value: valid[kind.value]
-        for kind in payout.REPORT_TARIFF_FIGURES
-        if kind.value in valid
-    }
-    amounts = payout.report_amounts(report.figures, tariffs)
+    # Claim first, then validate and compute on what is stored now: a draft saved by another
+    # worker in between is what gets frozen, so figures and amounts always belong together.
     if not _claim_submission(HalfYearReport, report.id):
         db.session.rollback()
         return False
     db.session.refresh(report)
+    try:
+        problems = check_report(report.figures, report.documents_filed, submit=True)
+        if problems:
+            raise problems[0]
+        valid = payout.tariffs_on(deadlines.period_end(report.year, report.half))
+        tariffs = {
+            kind.value: valid[kind.value]
+            for kind in payout.REPORT_TARIFF_FIGURES
+            if kind.value in valid
+        }
+        amounts = payout.report_amounts(report.figures, tariffs)
+    except (ReportError, payout.MissingTariff):
+        db.session.rollback()
+        raise
     first = report.submitted_at is None
     if first:
         report.number = next_number("R", deadlines.today_local(now).year)
@@ -417,15 +440,19 @@ def submit_declaration(
             "Die Selbstdeklaration kann erst nach Ende des Jahres eingereicht werden (ab "
             f"01.01.{declaration.year + 1})."
         )
-    problems = check_declaration(declaration.data, submit=True)
-    if problems:
-        raise problems[0]
-    tariffs = payout.tariffs_on(date(declaration.year, 12, 31))
-    base = payout.base_contribution(declaration.data.get("foreign_residents"), tariffs)
     if not _claim_submission(SelfDeclaration, declaration.id):
         db.session.rollback()
         return False
     db.session.refresh(declaration)
+    try:
+        problems = check_declaration(declaration.data, submit=True)
+        if problems:
+            raise problems[0]
+        tariffs = payout.tariffs_on(date(declaration.year, 12, 31))
+        base = payout.base_contribution(declaration.data.get("foreign_residents"), tariffs)
+    except (ReportError, payout.MissingTariff):
+        db.session.rollback()
+        raise
     if declaration.submitted_at is None:
         declaration.number = next_number("S", deadlines.today_local(now).year)
         declaration.submitted_at = now
@@ -461,10 +488,19 @@ def _reopen(record, actor: User, reason: str, action: str) -> None:
     reason = reason.strip()
     if not reason:
         raise ReportError("Bitte geben Sie einen Grund an.", "reason")
-    if record.state is not ReportState.SUBMITTED:
+    # One UPDATE that only matches a submitted record: a double click (or two canton staff at
+    # once) reopens once, with one mail and one audit row.
+    model = type(record)
+    result = db.session.execute(
+        update(model)
+        .where(model.id == record.id, model.state == ReportState.SUBMITTED)
+        .values(state=ReportState.REOPENED, reopen_reason=reason),
+        execution_options={"synchronize_session": False},
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
         raise ReportError("Nur Eingereichtes kann zur Korrektur geöffnet werden.")
-    record.state = ReportState.REOPENED
-    record.reopen_reason = reason
+    db.session.refresh(record)
     version = record.versions[-1]
     version.reopened_at = utcnow()
     version.reopened_by_id = actor.id

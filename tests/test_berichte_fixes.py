@@ -1,0 +1,179 @@
+"""Reviewer's findings on reports and self-declarations (issue 5): races between workers
+reproduced with two app contexts (two sessions), merged municipalities, missing tariffs,
+query counts, missed reminder days, the payout table's state marker and tariff entry."""
+
+import pytest
+from sqlalchemy import delete, func, select
+
+from orders.extensions import db
+from orders.models import (
+    AuditEvent,
+    HalfYearReport,
+    OutboxMail,
+    ReportState,
+    Tariff,
+    TariffKind,
+    User,
+)
+from orders.services import berichte, payout
+from tests.conftest import log_in, municipality
+from tests.test_berichte import (
+    declaration_data,
+    ended_period,
+    last_year,
+    post_declaration,
+    post_report,
+)
+
+ONES = {key: 1 for key in berichte.FIGURES}
+
+
+def draft(user: User, figures: dict | None = None, bfs_nr: int = 2581, period=None):
+    year, half = period or ended_period()
+    return berichte.save_report_draft(
+        municipality(bfs_nr), year, half, figures or ONES, "", True, user
+    )
+
+
+def in_other_worker(app, work):
+    """Run work(user) in a separate app context, i.e. with its own database session, as
+    another gunicorn worker would; it commits before this returns."""
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "clerk@olten.ch"))
+        return work(user)
+
+
+# --- 1: submit validates and computes on what it freezes --------------------------------------
+
+
+def test_submit_freezes_figures_and_amounts_that_belong_together(app, olten_user):
+    report = draft(olten_user)
+    assert report.figures["first_info_conversations"] == 1  # loaded by this worker
+    in_other_worker(app, lambda user: draft(user, {**ONES, "first_info_conversations": 9}))
+    assert berichte.submit_report(report, olten_user)
+    [version] = report.versions
+    assert version.figures["first_info_conversations"] == 9
+    assert version.amounts == payout.report_amounts(version.figures, version.tariffs)
+    assert version.amounts["case"] == 10 * 20000
+
+
+def test_submit_refuses_figures_saved_meanwhile_that_break_the_rules(app, olten_user):
+    report = draft(olten_user)
+    assert report.figures["first_info_interpreter"] == 1
+    in_other_worker(app, lambda user: draft(user, {**ONES, "first_info_interpreter": 5}))
+    with pytest.raises(berichte.ReportError, match="davon mit Dolmetschenden"):
+        berichte.submit_report(report, olten_user)
+    db.session.expire_all()
+    stored = db.session.get(HalfYearReport, report.id)
+    assert stored.state is ReportState.DRAFT and stored.number is None and not stored.versions
+
+
+def test_declaration_freezes_the_base_of_the_residents_it_freezes(app, olten_user):
+    data = {**declaration_data(), "foreign_residents": 100, "operative_lead_percent": 40}
+    for key in ("contact_point", "first_info_held", "confirmed"):
+        data[key] = True
+    declaration = berichte.save_declaration_draft(municipality(2581), last_year(), data, olten_user)
+    assert declaration.data["foreign_residents"] == 100
+    in_other_worker(
+        app,
+        lambda user: berichte.save_declaration_draft(
+            municipality(2581), last_year(), {**data, "foreign_residents": 250}, user
+        ),
+    )
+    assert berichte.submit_declaration(declaration, olten_user)
+    [version] = declaration.versions
+    assert version.data["foreign_residents"] == 250
+    assert version.amounts == {"base": 250 * 700, "total": 250 * 700}
+
+
+# --- 2: a draft save never overwrites a report another worker submitted ------------------------
+
+
+def test_draft_save_after_a_submission_elsewhere_is_refused(app, olten_user):
+    report = draft(olten_user)
+    assert report.state is ReportState.DRAFT  # loaded by this worker
+    in_other_worker(
+        app,
+        lambda user: berichte.submit_report(
+            berichte.find_report(municipality(2581), report.year, report.half), user
+        ),
+    )
+    with pytest.raises(berichte.ReportError, match="inzwischen eingereicht"):
+        draft(olten_user, {**ONES, "first_info_conversations": 7})
+    db.session.expire_all()
+    stored = db.session.get(HalfYearReport, report.id)
+    assert stored.state is ReportState.SUBMITTED
+    assert stored.figures == stored.versions[-1].figures == ONES
+
+
+def test_declaration_draft_save_after_a_submission_elsewhere_is_refused(app, olten_user):
+    data = {**declaration_data(), "foreign_residents": 100, "operative_lead_percent": 40}
+    for key in ("contact_point", "first_info_held", "confirmed"):
+        data[key] = True
+    declaration = berichte.save_declaration_draft(municipality(2581), last_year(), data, olten_user)
+    assert declaration.state is ReportState.DRAFT
+    in_other_worker(
+        app,
+        lambda user: berichte.submit_declaration(
+            berichte.find_declaration(municipality(2581), last_year()), user
+        ),
+    )
+    with pytest.raises(berichte.ReportError, match="inzwischen eingereicht"):
+        berichte.save_declaration_draft(
+            municipality(2581), last_year(), {**data, "foreign_residents": 1}, olten_user
+        )
+    db.session.expire_all()
+    assert (
+        berichte.find_declaration(municipality(2581), last_year()).data["foreign_residents"] == 100
+    )
+
+
+# --- 4: a missing tariff is a form error, not a 500 -------------------------------------------
+
+
+def test_check_page_without_programme_s_tariff_shows_a_form_error(client, olten_user):
+    log_in(client, "clerk@olten.ch")
+    response = post_report(client, action="check", period=(2023, 2))
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "kein Tarif «Programm S" in page and "Koordinationsstelle" in page
+    # Without Programm S figures the same period can be checked.
+    response = post_report(
+        client, action="check", period=(2023, 2), s_conversations="0", s_follow_ups="0"
+    )
+    assert "Bitte prüfen Sie den Bericht" in response.get_data(as_text=True)
+
+
+def test_declaration_check_without_base_tariff_shows_a_form_error(client, olten_user):
+    db.session.execute(delete(Tariff).where(Tariff.kind == TariffKind.BASE_CONTRIBUTION))
+    db.session.commit()
+    log_in(client, "clerk@olten.ch")
+    response = post_declaration(client, action="check")
+    assert response.status_code == 200
+    assert "kein Tarif «" in response.get_data(as_text=True)
+
+
+# --- 7: reopening happens once ----------------------------------------------------------------
+
+
+def test_reopen_twice_at_once_sends_one_mail_and_one_audit_row(app, olten_user, kanton_user):
+    report = draft(olten_user)
+    assert berichte.submit_report(report, olten_user)
+    assert report.state is ReportState.SUBMITTED  # loaded by this worker
+    mails_before = db.session.scalar(select(func.count()).select_from(OutboxMail))
+
+    def reopen(_user):
+        canton = db.session.get(User, kanton_user.id)
+        record = berichte.find_report(municipality(2581), report.year, report.half)
+        berichte.reopen_report(record, canton, "Zahlen fehlen")
+
+    in_other_worker(app, reopen)
+    with pytest.raises(berichte.ReportError):
+        berichte.reopen_report(report, kanton_user, "Zahlen fehlen")
+    db.session.expire_all()
+    actions = db.session.scalars(
+        select(AuditEvent.action).where(AuditEvent.action == "report.reopen")
+    ).all()
+    assert actions == ["report.reopen"]
+    assert db.session.scalar(select(func.count()).select_from(OutboxMail)) == mails_before + 1
+    assert db.session.get(HalfYearReport, report.id).state is ReportState.REOPENED
