@@ -2,6 +2,8 @@
 reproduced with two app contexts (two sessions), merged municipalities, missing tariffs,
 query counts, missed reminder days, the payout table's state marker and tariff entry."""
 
+from datetime import date
+
 import pytest
 from sqlalchemy import delete, func, select
 
@@ -10,6 +12,7 @@ from orders.models import (
     AuditEvent,
     HalfYearReport,
     OutboxMail,
+    ReminderSent,
     ReportState,
     Tariff,
     TariffKind,
@@ -177,3 +180,44 @@ def test_reopen_twice_at_once_sends_one_mail_and_one_audit_row(app, olten_user, 
     assert actions == ["report.reopen"]
     assert db.session.scalar(select(func.count()).select_from(OutboxMail)) == mails_before + 1
     assert db.session.get(HalfYearReport, report.id).state is ReportState.REOPENED
+
+
+# --- 3: municipalities merged at the end of 2025 owe their last reports ------------------------
+
+
+def test_merged_municipality_stays_in_its_last_periods(app, kanton_user):
+    from tests.conftest import make_user
+
+    halten = municipality(2520)
+    assert halten.valid_until == date(2025, 12, 31) and halten.participates is False
+    in_h2 = [row.municipality.bfs_nr for row in berichte.report_overview(2025, 2)]
+    assert 2520 in in_h2 and 2529 in in_h2
+    assert 2520 not in [row.municipality.bfs_nr for row in berichte.report_overview(2026, 1)]
+    assert 2520 in [row.municipality.bfs_nr for row in berichte.declaration_overview(2025)]
+    assert 2520 in [row.municipality.bfs_nr for row in berichte.payout_table(2025)]
+    assert 2520 in [row.municipality.bfs_nr for row in berichte.payout_table(2025, 2)]
+    assert 2520 not in [row.municipality.bfs_nr for row in berichte.payout_table(2026, 1)]
+
+    make_user("verwaltung@halten.ch", 2520)
+    # 17 January 2026: 14 days before the H2 2025 report is due (after Halten's last day).
+    assert berichte.send_reminders(date(2026, 1, 17)).sent >= 1
+    reminded = db.session.scalars(
+        select(ReminderSent.period).where(ReminderSent.municipality_id == municipality(2520).id)
+    ).all()
+    assert sorted(reminded) == ["2025", "2025-2"]  # its last report and self-declaration
+
+
+# --- 6: a day the daily job missed does not lose a reminder ------------------------------------
+
+
+def test_a_missed_reminder_day_is_caught_up_once(app, olten_user):
+    # 17.07.2026 (14 days before 31.07.) the job did not run; three days later it does.
+    assert berichte.send_reminders(date(2026, 7, 20)).sent == 1
+    assert berichte.send_reminders(date(2026, 7, 21)).sent == 0
+    rows = db.session.scalars(select(ReminderSent)).all()
+    assert [(r.period, r.reminder, r.sent_on) for r in rows] == [
+        ("2026-1", "vorher", date(2026, 7, 20))
+    ]
+    # Long after the window nothing old goes out any more; the overdue reminder does.
+    assert berichte.send_reminders(date(2026, 7, 30)).sent == 0
+    assert berichte.send_reminders(date(2026, 8, 3)).sent == 1

@@ -3,9 +3,9 @@ and mails, reopening for a correction, version history, the canton's overview an
 and the deadline reminders."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from orders.emails import berichte as mails
@@ -586,7 +586,15 @@ def interpreter_suggestions(municipality: Municipality, year: int, half: int) ->
 
 
 def participating(bezirk: str | None = None, on: date | None = None) -> list[Municipality]:
-    statement = select(Municipality).where(Municipality.participates.is_(True))
+    """The municipalities in the programme for a period that starts on `on`: those taking part,
+    and those merged away since that still existed then (Halten and Oekingen, valid until
+    31.12.2025, no longer "participate" but owe their reports for 2025)."""
+    if on is None:
+        statement = select(Municipality).where(Municipality.participates.is_(True))
+    else:
+        statement = select(Municipality).where(
+            or_(Municipality.participates.is_(True), Municipality.valid_until >= on)
+        )
     if bezirk:
         statement = statement.where(Municipality.bezirk == bezirk)
     found = db.session.scalars(statement)
@@ -651,7 +659,7 @@ def payout_table(year: int, half: int | None = None) -> list[payout.PayoutRow]:
     contribution only in the yearly table and only where the declaration was submitted."""
     halves = (half,) if half else (1, 2)
     rows = {}
-    for m in participating(on=date(year, 1, 1)):
+    for m in participating(on=deadlines.period_start(year, half or 1)):
         rows[m.id] = payout.PayoutRow(municipality=m)
     reports = db.session.scalars(
         select(HalfYearReport).where(
@@ -696,18 +704,28 @@ class ReminderReport:
     skipped_no_address: int = 0
 
 
-def _due_reminders(today: date) -> list[tuple[str, str, date, str, object]]:
-    """(kind, period, due, reminder type, finder) for every deadline with a reminder today."""
+# A reminder the daily job missed (the server was down) still goes out within this many days.
+REMINDER_CATCH_UP_DAYS = 7
+
+
+def _reminder_due(day: date, today: date) -> bool:
+    return day <= today < day + timedelta(days=REMINDER_CATCH_UP_DAYS)
+
+
+def _due_reminders(today: date) -> list[tuple[str, str, date, date, str, object]]:
+    """(kind, period, period start, due, reminder type, finder) for every deadline whose
+    reminder day is today or was missed in the last days."""
     found = []
     for year in (today.year - 1, today.year):
         for half in (1, 2):
             due = deadlines.report_due(year, half)
             for reminder, day in deadlines.reminder_dates(due).items():
-                if day == today:
+                if _reminder_due(day, today):
                     found.append(
                         (
                             "bericht",
                             f"{year}-{half}",
+                            deadlines.period_start(year, half),
                             due,
                             reminder,
                             lambda m, y=year, h=half: find_report(m, y, h),
@@ -715,11 +733,12 @@ def _due_reminders(today: date) -> list[tuple[str, str, date, str, object]]:
                     )
         due = deadlines.declaration_due(year)
         for reminder, day in deadlines.reminder_dates(due).items():
-            if day == today:
+            if _reminder_due(day, today):
                 found.append(
                     (
                         "selbstdeklaration",
                         str(year),
+                        date(year, 1, 1),
                         due,
                         reminder,
                         lambda m, y=year: find_declaration(m, y),
@@ -729,12 +748,13 @@ def _due_reminders(today: date) -> list[tuple[str, str, date, str, object]]:
 
 
 def send_reminders(today: date) -> ReminderReport:
-    """Remind each participating municipality that has not submitted, 14 days before and on
-    the day after the due date. A reminder is recorded with a unique key, so running this twice
-    on a day sends nothing twice."""
+    """Remind each municipality that takes part in the period and has not submitted, 14 days
+    before and on the day after the due date (or within a week after, when the daily job did
+    not run that day). A reminder is recorded with a unique key, so running this again sends
+    nothing twice."""
     report = ReminderReport()
-    for kind, period, due, reminder, find in _due_reminders(today):
-        for municipality in participating(on=due):
+    for kind, period, start, due, reminder, find in _due_reminders(today):
+        for municipality in participating(on=start):
             record = find(municipality)
             if record is not None and record.submitted_at is not None:
                 continue
