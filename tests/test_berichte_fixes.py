@@ -221,3 +221,85 @@ def test_a_missed_reminder_day_is_caught_up_once(app, olten_user):
     # Long after the window nothing old goes out any more; the overdue reminder does.
     assert berichte.send_reminders(date(2026, 7, 30)).sent == 0
     assert berichte.send_reminders(date(2026, 8, 3)).sent == 1
+
+
+# --- 5: the payout table and the overview take a constant number of queries --------------------
+
+
+def submit_for(bfs_nr: int, user: User, period: tuple[int, int]) -> HalfYearReport:
+    report = draft(user, bfs_nr=bfs_nr, period=period)
+    assert berichte.submit_report(report, user)
+    return report
+
+
+def submit_declaration_for(bfs_nr: int, user: User, year: int) -> None:
+    data = {**declaration_data(), "foreign_residents": 10, "operative_lead_percent": 40}
+    for key in ("contact_point", "first_info_held", "confirmed"):
+        data[key] = True
+    declaration = berichte.save_declaration_draft(municipality(bfs_nr), year, data, user)
+    assert berichte.submit_declaration(declaration, user)
+
+
+def queries_for(app, client, url: str) -> int:
+    from sqlalchemy import event
+
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        response = client.get(url)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert response.status_code == 200
+    return len(statements)
+
+
+def test_payout_table_and_overview_queries_do_not_grow_with_reports(app, olten_user, kanton_user):
+    canton = app.test_client()
+    log_in(canton, "koordination@kanton.ch")
+    year = last_year()
+    urls = [
+        f"/kanton/berichte/auszahlung?jahr={year}",
+        f"/kanton/berichte/auszahlung?jahr={year}&halbjahr=1",
+        f"/kanton/berichte/auszahlung/export.csv?jahr={year}",
+        f"/kanton/berichte/?jahr={year}&halbjahr=1",
+        f"/kanton/berichte/selbstdeklarationen?jahr={year}",
+    ]
+    submit_for(2581, olten_user, (year, 1))
+    submit_declaration_for(2581, olten_user, year)
+    few = [queries_for(app, canton, url) for url in urls]
+    for bfs_nr in (2546, 2601, 2513, 2514):
+        for half in (1, 2):
+            submit_for(bfs_nr, olten_user, (year, half))
+        submit_declaration_for(bfs_nr, olten_user, year)
+    db.session.expire_all()
+    many = [queries_for(app, canton, url) for url in urls]
+    assert many == few
+
+
+# --- 8: a reopened report is marked in the payout table and its exports -----------------------
+
+
+def test_payout_marks_a_reopened_report(app, olten_user, kanton_user):
+    import csv
+    import io
+
+    year = last_year()
+    report = submit_for(2581, olten_user, (year, 1))
+    number = report.number
+    berichte.reopen_report(report, kanton_user, "Zahlen fehlen")
+    canton = app.test_client()
+    log_in(canton, "koordination@kanton.ch")
+    page = canton.get(f"/kanton/berichte/auszahlung?jahr={year}").get_data(as_text=True)
+    assert f"wiedereröffnet: {number}" in page
+    response = canton.get(f"/kanton/berichte/auszahlung/export.csv?jahr={year}&halbjahr=1")
+    rows = list(
+        csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")), delimiter=";")
+    )
+    assert rows[0][-2] == "Stand"
+    olten = next(row for row in rows if row[0] == "Olten")
+    assert olten[-2] == f"wiedereröffnet: {number}"
+    assert next(row for row in rows if row[0] == "Grenchen")[-2] == ""

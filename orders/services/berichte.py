@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from orders.emails import berichte as mails
 from orders.extensions import db
@@ -661,12 +662,15 @@ def payout_table(year: int, half: int | None = None) -> list[payout.PayoutRow]:
     rows = {}
     for m in participating(on=deadlines.period_start(year, half or 1)):
         rows[m.id] = payout.PayoutRow(municipality=m)
+    # The versions and municipalities come in one query each, not one per report.
     reports = db.session.scalars(
-        select(HalfYearReport).where(
+        select(HalfYearReport)
+        .where(
             HalfYearReport.year == year,
             HalfYearReport.half.in_(halves),
             HalfYearReport.submitted_at.is_not(None),
         )
+        .options(selectinload(HalfYearReport.versions), selectinload(HalfYearReport.municipality))
     )
     for report in reports:
         row = rows.setdefault(report.municipality_id, payout.PayoutRow(report.municipality))
@@ -674,10 +678,15 @@ def payout_table(year: int, half: int | None = None) -> list[payout.PayoutRow]:
         for key in payout.AMOUNT_KEYS:
             setattr(row, key, getattr(row, key) + amounts.get(key, 0))
         row.reports = ", ".join(filter(None, [row.reports, report.number]))
+        if report.state is ReportState.REOPENED:
+            row.reopened.append(report.number)
     if half is None:
         declarations = db.session.scalars(
-            select(SelfDeclaration).where(
-                SelfDeclaration.year == year, SelfDeclaration.submitted_at.is_not(None)
+            select(SelfDeclaration)
+            .where(SelfDeclaration.year == year, SelfDeclaration.submitted_at.is_not(None))
+            .options(
+                selectinload(SelfDeclaration.versions),
+                selectinload(SelfDeclaration.municipality),
             )
         )
         for declaration in declarations:
@@ -686,6 +695,8 @@ def payout_table(year: int, half: int | None = None) -> list[payout.PayoutRow]:
             )
             row.base = declaration.versions[-1].amounts.get("base", 0)
             row.declaration = declaration.number
+            if declaration.state is ReportState.REOPENED:
+                row.reopened.append(declaration.number)
     return sorted_by_name_rows(rows.values())
 
 
