@@ -1,7 +1,7 @@
 """What the canton pays: tariffs by validity date and the lump sums of a report or
 self-declaration, all in integer centimes."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import or_, select
@@ -131,6 +131,15 @@ class PayoutRow:
     base: int = 0
     reports: str = ""
     declaration: str = ""
+    # Numbers of reports or the declaration reopened for a correction: their amounts are those
+    # of the last submitted version and may still change.
+    reopened: list[str] = field(default_factory=list)
+
+    @property
+    def state(self) -> str:
+        if not self.reopened:
+            return ""
+        return "wiedereröffnet: " + ", ".join(self.reopened)
 
     @property
     def total(self) -> int:
