@@ -19,7 +19,7 @@ from orders.models import (
     User,
 )
 from orders.services import berichte, payout
-from tests.conftest import log_in, municipality
+from tests.conftest import log_in, make_user, municipality
 from tests.test_berichte import (
     declaration_data,
     ended_period,
@@ -303,3 +303,53 @@ def test_payout_marks_a_reopened_report(app, olten_user, kanton_user):
     olten = next(row for row in rows if row[0] == "Olten")
     assert olten[-2] == f"wiedereröffnet: {number}"
     assert next(row for row in rows if row[0] == "Grenchen")[-2] == ""
+
+
+# --- 9: unsaved input stays with its user ------------------------------------------------------
+
+
+def test_logout_clears_the_browser_storage(client, olten_user):
+    from tests.conftest import post_form
+
+    log_in(client, "clerk@olten.ch")
+    response = post_form(client, "/abmelden", {}, form_url="/gemeinde/2581")
+    assert response.headers["Clear-Site-Data"] == '"storage"'
+
+
+def test_unsaved_input_is_keyed_by_the_user(client, olten_user):
+    log_in(client, "clerk@olten.ch")
+    page = client.get(f"/gemeinde/2581/berichte/{last_year()}/1").get_data(as_text=True)
+    assert f'data-keep-unsaved="{olten_user.id}"' in page
+    page = client.get(f"/gemeinde/2581/selbstdeklaration/{last_year()}").get_data(as_text=True)
+    assert f'data-keep-unsaved="{olten_user.id}"' in page
+
+
+@pytest.mark.browser
+def test_another_users_unsaved_input_is_never_offered(live_server, page, app, olten_user):
+    from playwright.sync_api import expect
+
+    from tests.conftest import PASSWORD
+
+    other = make_user("stv@olten.ch", 2581)
+    path = f"/gemeinde/2581/berichte/{last_year()}/1"
+    page.goto(f"{live_server}/anmelden")
+    page.get_by_label("E-Mail-Adresse").fill("clerk@olten.ch")
+    page.get_by_label("Passwort").fill(PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    page.goto(f"{live_server}{path}")
+    stored = '[["first_info_conversations", null, "77"]]'
+    page.evaluate(
+        "([other, own, value]) => { sessionStorage.setItem(other, value);"
+        " sessionStorage.setItem(own, value); }",
+        [f"unsaved:{other.id}:{path}", f"unsaved:{olten_user.id}:{path}", stored],
+    )
+    page.reload()
+    # Only this user's own input is offered; the other user's is gone from the browser.
+    expect(
+        page.get_by_role("button", name="Nicht gespeicherte Eingaben wiederherstellen")
+    ).to_be_visible()
+    assert page.evaluate(f"sessionStorage.getItem('unsaved:{other.id}:{path}')") is None
+    page.evaluate(f"sessionStorage.removeItem('unsaved:{olten_user.id}:{path}')")
+    page.evaluate(f"sessionStorage.setItem('unsaved:{other.id}:{path}', '{stored}')")
+    page.reload()
+    expect(page.locator(".unsaved-notice")).to_have_count(0)
