@@ -237,7 +237,10 @@ def reports_tariff(art, rappen, ab, grundlage):
     from orders.models import TariffKind
     from orders.services import payout
 
-    payout.add_tariff(TariffKind(art), rappen, ab.date(), grundlage)
+    try:
+        payout.add_tariff(TariffKind(art), rappen, ab.date(), grundlage)
+    except payout.TariffError as error:
+        raise click.ClickException(str(error)) from None
     click.echo(f"Tarif {art}: {rappen} Rappen ab {ab:%d.%m.%Y}.")
 
 

@@ -353,3 +353,52 @@ def test_another_users_unsaved_input_is_never_offered(live_server, page, app, ol
     page.evaluate(f"sessionStorage.setItem('unsaved:{other.id}:{path}', '{stored}')")
     page.reload()
     expect(page.locator(".unsaved-notice")).to_have_count(0)
+
+
+# --- 10: tariffs start with a half-year, end before the next one, never twice -----------------
+
+
+def tariff_cli(app, amount: str, from_day: str):
+    return app.test_cli_runner().invoke(
+        args=["berichte", "tarif", "--art", "sockelbeitrag", "--rappen", amount, "--ab", from_day]
+    )
+
+
+def base_tariffs() -> list[tuple[int, date, date | None]]:
+    db.session.expire_all()
+    return [
+        (t.amount_centimes, t.valid_from, t.valid_until)
+        for t in db.session.scalars(
+            select(Tariff)
+            .where(Tariff.kind == TariffKind.BASE_CONTRIBUTION)
+            .order_by(Tariff.valid_from)
+        )
+    ]
+
+
+def test_tariff_from_mid_half_year_is_refused(app):
+    result = tariff_cli(app, "800", "2027-03-15")
+    assert result.exit_code == 1
+    assert "1. Januar oder den 1. Juli" in result.output and "15.03.2027" in result.output
+    assert base_tariffs() == [(700, date(2017, 1, 1), None)]
+
+
+def test_tariff_entered_before_a_later_one_ends_where_that_one_begins(app):
+    assert tariff_cli(app, "800", "2027-01-01").exit_code == 0
+    assert tariff_cli(app, "750", "2026-07-01").exit_code == 0
+    assert base_tariffs() == [
+        (700, date(2017, 1, 1), date(2026, 6, 30)),
+        (750, date(2026, 7, 1), date(2026, 12, 31)),
+        (800, date(2027, 1, 1), None),
+    ]
+
+
+def test_the_same_start_twice_is_a_clear_message(app):
+    assert tariff_cli(app, "800", "2027-01-01").exit_code == 0
+    result = tariff_cli(app, "900", "2027-01-01")
+    assert result.exit_code == 1
+    assert "bereits einen Tarif ab dem 01.01.2027" in result.output
+    assert "IntegrityError" not in result.output
+    assert base_tariffs()[-1] == (800, date(2027, 1, 1), None)
+    with pytest.raises(payout.TariffError, match="bereits"):
+        payout.add_tariff(TariffKind.BASE_CONTRIBUTION, 900, date(2027, 1, 1), "")
