@@ -402,3 +402,32 @@ def test_the_same_start_twice_is_a_clear_message(app):
     assert base_tariffs()[-1] == (800, date(2027, 1, 1), None)
     with pytest.raises(payout.TariffError, match="bereits"):
         payout.add_tariff(TariffKind.BASE_CONTRIBUTION, 900, date(2027, 1, 1), "")
+
+
+# --- 11: one count of held interpreter orders ------------------------------------------------
+
+
+def test_suggestions_come_from_held_count_per_conversation_type(client, olten_user):
+    from orders.models import ConversationType, InterpreterRequest
+    from orders.services import deadlines, dolmetschen
+    from tests.test_dolmetschen import submit as submit_interpreter
+
+    log_in(client, "clerk@olten.ch")
+    submit_interpreter(client, key="k1")
+    submit_interpreter(client, key="k2")
+    year, half = ended_period()
+    start, end = deadlines.period_start(year, half), deadlines.period_end(year, half)
+    first, second = db.session.scalars(select(InterpreterRequest).order_by(InterpreterRequest.id))
+    first.conversation_type = ConversationType.FIRST_INFORMATION
+    second.conversation_type = ConversationType.INTEGRATION
+    for booking in (first, second):
+        booking.appointment_date, booking.held = start, True
+    db.session.commit()
+    olten = municipality(2581)
+    assert dolmetschen.held_count(olten.id, start, end) == 2
+    assert dolmetschen.held_count(olten.id, start, end, ConversationType.INTEGRATION) == 1
+    assert dolmetschen.held_count(olten.id, start, end, ConversationType.INTEGRATION_S) == 0
+    assert berichte.interpreter_suggestions(olten, year, half) == {
+        "first_info_interpreter": 1,
+        "integration_interpreter": 1,
+    }

@@ -561,25 +561,16 @@ def recipients_for(municipality: Municipality) -> list[str]:
 def interpreter_suggestions(municipality: Municipality, year: int, half: int) -> dict[str, int]:
     """Interpreter orders of the half-year recorded as held in the portal, per report field:
     offered as a suggestion beside "of which with an interpreter", never filled in."""
-    from sqlalchemy import func
-
-    from orders.models import ConversationType, InterpreterRequest
+    from orders.models import ConversationType
+    from orders.services.dolmetschen import held_count
 
     start, end = deadlines.period_start(year, half), deadlines.period_end(year, half)
-    counts = dict(
-        db.session.execute(
-            select(InterpreterRequest.conversation_type, func.count())
-            .where(
-                InterpreterRequest.municipality_id == municipality.id,
-                InterpreterRequest.held.is_(True),
-                InterpreterRequest.appointment_date.between(start, end),
-            )
-            .group_by(InterpreterRequest.conversation_type)
-        ).all()
-    )
     return {
-        "first_info_interpreter": counts.get(ConversationType.FIRST_INFORMATION, 0),
-        "integration_interpreter": counts.get(ConversationType.INTEGRATION, 0),
+        field: held_count(municipality.id, start, end, conversation_type)
+        for field, conversation_type in (
+            ("first_info_interpreter", ConversationType.FIRST_INFORMATION),
+            ("integration_interpreter", ConversationType.INTEGRATION),
+        )
     }
 
 
