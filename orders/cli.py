@@ -204,7 +204,8 @@ def seed_tarife():
 )
 def reports_remind(datum):
     """Daily (cron): remind participating municipalities that have not submitted, 14 days
-    before and on the day after each due date. Running it twice sends nothing twice."""
+    before and on the day after each due date; a day the job missed is caught up within a
+    week. Running it twice sends nothing twice."""
     from orders.services import berichte, deadlines
 
     today = datum.date() if datum else deadlines.today_local()
@@ -233,11 +234,15 @@ def reports_remind(datum):
 @click.option("--ab", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
 @click.option("--grundlage", default="", help="The circular letter, e.g. KRS-GEF-2027/01.")
 def reports_tariff(art, rappen, ab, grundlage):
-    """A new tariff from a date on; the one valid until then ends the day before."""
+    """A new tariff from 1 January or 1 July on; the one valid until then ends the day before,
+    and it ends before a later tariff already entered."""
     from orders.models import TariffKind
     from orders.services import payout
 
-    payout.add_tariff(TariffKind(art), rappen, ab.date(), grundlage)
+    try:
+        payout.add_tariff(TariffKind(art), rappen, ab.date(), grundlage)
+    except payout.TariffError as error:
+        raise click.ClickException(str(error)) from None
     click.echo(f"Tarif {art}: {rappen} Rappen ab {ab:%d.%m.%Y}.")
 
 

@@ -3,10 +3,11 @@ and mails, reopening for a correction, version history, the canton's overview an
 and the deadline reminders."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from orders.emails import berichte as mails
 from orders.extensions import db
@@ -289,12 +290,27 @@ def _get_or_create(model, find, **values):
     return record
 
 
-def _editable(record) -> None:
-    if record.state is ReportState.SUBMITTED:
-        raise ReportError(
-            "Dieser Bericht ist bereits eingereicht. Korrekturen sind möglich, wenn die "
-            "Koordinationsstelle ihn wieder öffnet."
-        )
+SUBMITTED_MEANWHILE = (
+    "Der Bericht wurde inzwischen eingereicht; Ihre Änderungen sind nicht gespeichert. "
+    "Korrekturen sind möglich, wenn die Koordinationsstelle ihn wieder öffnet."
+)
+
+
+def _save_unless_submitted(record, **values) -> None:
+    """Write the working copy in one UPDATE that only matches while the record is not
+    submitted: the in-memory state may be stale when another worker has just submitted."""
+    model = type(record)
+    result = db.session.execute(
+        update(model)
+        .where(model.id == record.id, model.state != ReportState.SUBMITTED)
+        .values(**values),
+        execution_options={"synchronize_session": False},
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise ReportError(SUBMITTED_MEANWHILE)
+    db.session.commit()
+    db.session.refresh(record)
 
 
 def save_report_draft(
@@ -315,12 +331,13 @@ def save_report_draft(
         half=half,
         figures={},
     )
-    _editable(report)
-    report.figures = {key: figures.get(key) for key in FIGURES}
-    report.remarks = remarks
-    report.documents_filed = documents_filed
-    report.updated_by_id = user.id
-    db.session.commit()
+    _save_unless_submitted(
+        report,
+        figures={key: figures.get(key) for key in FIGURES},
+        remarks=remarks,
+        documents_filed=documents_filed,
+        updated_by_id=user.id,
+    )
     return report
 
 
@@ -334,10 +351,11 @@ def save_declaration_draft(
         year=year,
         data={},
     )
-    _editable(declaration)
-    declaration.data = {key: data.get(key) for key in DECLARATION_FIELDS}
-    declaration.updated_by_id = user.id
-    db.session.commit()
+    _save_unless_submitted(
+        declaration,
+        data={key: data.get(key) for key in DECLARATION_FIELDS},
+        updated_by_id=user.id,
+    )
     return declaration
 
 
@@ -363,20 +381,26 @@ def submit_report(report: HalfYearReport, user: User, now: datetime | None = Non
             "Der Bericht kann erst nach Ende des Halbjahres eingereicht werden (ab "
             f"{deadlines.period_end(report.year, report.half).strftime('%d.%m.%Y')})."
         )
-    problems = check_report(report.figures, report.documents_filed, submit=True)
-    if problems:
-        raise problems[0]
-    valid = payout.tariffs_on(deadlines.period_end(report.year, report.half))
-    tariffs = {
-        kind.value: valid[kind.value]
-        for kind in payout.REPORT_TARIFF_FIGURES
-        if kind.value in valid
-    }
-    amounts = payout.report_amounts(report.figures, tariffs)
+    # Claim first, then validate and compute on what is stored now: a draft saved by another
+    # worker in between is what gets frozen, so figures and amounts always belong together.
     if not _claim_submission(HalfYearReport, report.id):
         db.session.rollback()
         return False
     db.session.refresh(report)
+    try:
+        problems = check_report(report.figures, report.documents_filed, submit=True)
+        if problems:
+            raise problems[0]
+        valid = payout.tariffs_on(deadlines.period_end(report.year, report.half))
+        tariffs = {
+            kind.value: valid[kind.value]
+            for kind in payout.REPORT_TARIFF_FIGURES
+            if kind.value in valid
+        }
+        amounts = payout.report_amounts(report.figures, tariffs)
+    except (ReportError, payout.MissingTariff):
+        db.session.rollback()
+        raise
     first = report.submitted_at is None
     if first:
         report.number = next_number("R", deadlines.today_local(now).year)
@@ -417,15 +441,19 @@ def submit_declaration(
             "Die Selbstdeklaration kann erst nach Ende des Jahres eingereicht werden (ab "
             f"01.01.{declaration.year + 1})."
         )
-    problems = check_declaration(declaration.data, submit=True)
-    if problems:
-        raise problems[0]
-    tariffs = payout.tariffs_on(date(declaration.year, 12, 31))
-    base = payout.base_contribution(declaration.data.get("foreign_residents"), tariffs)
     if not _claim_submission(SelfDeclaration, declaration.id):
         db.session.rollback()
         return False
     db.session.refresh(declaration)
+    try:
+        problems = check_declaration(declaration.data, submit=True)
+        if problems:
+            raise problems[0]
+        tariffs = payout.tariffs_on(date(declaration.year, 12, 31))
+        base = payout.base_contribution(declaration.data.get("foreign_residents"), tariffs)
+    except (ReportError, payout.MissingTariff):
+        db.session.rollback()
+        raise
     if declaration.submitted_at is None:
         declaration.number = next_number("S", deadlines.today_local(now).year)
         declaration.submitted_at = now
@@ -461,10 +489,19 @@ def _reopen(record, actor: User, reason: str, action: str) -> None:
     reason = reason.strip()
     if not reason:
         raise ReportError("Bitte geben Sie einen Grund an.", "reason")
-    if record.state is not ReportState.SUBMITTED:
+    # One UPDATE that only matches a submitted record: a double click (or two canton staff at
+    # once) reopens once, with one mail and one audit row.
+    model = type(record)
+    result = db.session.execute(
+        update(model)
+        .where(model.id == record.id, model.state == ReportState.SUBMITTED)
+        .values(state=ReportState.REOPENED, reopen_reason=reason),
+        execution_options={"synchronize_session": False},
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
         raise ReportError("Nur Eingereichtes kann zur Korrektur geöffnet werden.")
-    record.state = ReportState.REOPENED
-    record.reopen_reason = reason
+    db.session.refresh(record)
     version = record.versions[-1]
     version.reopened_at = utcnow()
     version.reopened_by_id = actor.id
@@ -524,25 +561,16 @@ def recipients_for(municipality: Municipality) -> list[str]:
 def interpreter_suggestions(municipality: Municipality, year: int, half: int) -> dict[str, int]:
     """Interpreter orders of the half-year recorded as held in the portal, per report field:
     offered as a suggestion beside "of which with an interpreter", never filled in."""
-    from sqlalchemy import func
-
-    from orders.models import ConversationType, InterpreterRequest
+    from orders.models import ConversationType
+    from orders.services.dolmetschen import held_count
 
     start, end = deadlines.period_start(year, half), deadlines.period_end(year, half)
-    counts = dict(
-        db.session.execute(
-            select(InterpreterRequest.conversation_type, func.count())
-            .where(
-                InterpreterRequest.municipality_id == municipality.id,
-                InterpreterRequest.held.is_(True),
-                InterpreterRequest.appointment_date.between(start, end),
-            )
-            .group_by(InterpreterRequest.conversation_type)
-        ).all()
-    )
     return {
-        "first_info_interpreter": counts.get(ConversationType.FIRST_INFORMATION, 0),
-        "integration_interpreter": counts.get(ConversationType.INTEGRATION, 0),
+        field: held_count(municipality.id, start, end, conversation_type)
+        for field, conversation_type in (
+            ("first_info_interpreter", ConversationType.FIRST_INFORMATION),
+            ("integration_interpreter", ConversationType.INTEGRATION),
+        )
     }
 
 
@@ -550,7 +578,15 @@ def interpreter_suggestions(municipality: Municipality, year: int, half: int) ->
 
 
 def participating(bezirk: str | None = None, on: date | None = None) -> list[Municipality]:
-    statement = select(Municipality).where(Municipality.participates.is_(True))
+    """The municipalities in the programme for a period that starts on `on`: those taking part,
+    and those merged away since that still existed then (Halten and Oekingen, valid until
+    31.12.2025, no longer "participate" but owe their reports for 2025)."""
+    if on is None:
+        statement = select(Municipality).where(Municipality.participates.is_(True))
+    else:
+        statement = select(Municipality).where(
+            or_(Municipality.participates.is_(True), Municipality.valid_until >= on)
+        )
     if bezirk:
         statement = statement.where(Municipality.bezirk == bezirk)
     found = db.session.scalars(statement)
@@ -615,14 +651,17 @@ def payout_table(year: int, half: int | None = None) -> list[payout.PayoutRow]:
     contribution only in the yearly table and only where the declaration was submitted."""
     halves = (half,) if half else (1, 2)
     rows = {}
-    for m in participating(on=date(year, 1, 1)):
+    for m in participating(on=deadlines.period_start(year, half or 1)):
         rows[m.id] = payout.PayoutRow(municipality=m)
+    # The versions and municipalities come in one query each, not one per report.
     reports = db.session.scalars(
-        select(HalfYearReport).where(
+        select(HalfYearReport)
+        .where(
             HalfYearReport.year == year,
             HalfYearReport.half.in_(halves),
             HalfYearReport.submitted_at.is_not(None),
         )
+        .options(selectinload(HalfYearReport.versions), selectinload(HalfYearReport.municipality))
     )
     for report in reports:
         row = rows.setdefault(report.municipality_id, payout.PayoutRow(report.municipality))
@@ -630,10 +669,15 @@ def payout_table(year: int, half: int | None = None) -> list[payout.PayoutRow]:
         for key in payout.AMOUNT_KEYS:
             setattr(row, key, getattr(row, key) + amounts.get(key, 0))
         row.reports = ", ".join(filter(None, [row.reports, report.number]))
+        if report.state is ReportState.REOPENED:
+            row.reopened.append(report.number)
     if half is None:
         declarations = db.session.scalars(
-            select(SelfDeclaration).where(
-                SelfDeclaration.year == year, SelfDeclaration.submitted_at.is_not(None)
+            select(SelfDeclaration)
+            .where(SelfDeclaration.year == year, SelfDeclaration.submitted_at.is_not(None))
+            .options(
+                selectinload(SelfDeclaration.versions),
+                selectinload(SelfDeclaration.municipality),
             )
         )
         for declaration in declarations:
@@ -642,6 +686,8 @@ def payout_table(year: int, half: int | None = None) -> list[payout.PayoutRow]:
             )
             row.base = declaration.versions[-1].amounts.get("base", 0)
             row.declaration = declaration.number
+            if declaration.state is ReportState.REOPENED:
+                row.reopened.append(declaration.number)
     return sorted_by_name_rows(rows.values())
 
 
@@ -660,18 +706,28 @@ class ReminderReport:
     skipped_no_address: int = 0
 
 
-def _due_reminders(today: date) -> list[tuple[str, str, date, str, object]]:
-    """(kind, period, due, reminder type, finder) for every deadline with a reminder today."""
+# A reminder the daily job missed (the server was down) still goes out within this many days.
+REMINDER_CATCH_UP_DAYS = 7
+
+
+def _reminder_due(day: date, today: date) -> bool:
+    return day <= today < day + timedelta(days=REMINDER_CATCH_UP_DAYS)
+
+
+def _due_reminders(today: date) -> list[tuple[str, str, date, date, str, object]]:
+    """(kind, period, period start, due, reminder type, finder) for every deadline whose
+    reminder day is today or was missed in the last days."""
     found = []
     for year in (today.year - 1, today.year):
         for half in (1, 2):
             due = deadlines.report_due(year, half)
             for reminder, day in deadlines.reminder_dates(due).items():
-                if day == today:
+                if _reminder_due(day, today):
                     found.append(
                         (
                             "bericht",
                             f"{year}-{half}",
+                            deadlines.period_start(year, half),
                             due,
                             reminder,
                             lambda m, y=year, h=half: find_report(m, y, h),
@@ -679,11 +735,12 @@ def _due_reminders(today: date) -> list[tuple[str, str, date, str, object]]:
                     )
         due = deadlines.declaration_due(year)
         for reminder, day in deadlines.reminder_dates(due).items():
-            if day == today:
+            if _reminder_due(day, today):
                 found.append(
                     (
                         "selbstdeklaration",
                         str(year),
+                        date(year, 1, 1),
                         due,
                         reminder,
                         lambda m, y=year: find_declaration(m, y),
@@ -693,12 +750,13 @@ def _due_reminders(today: date) -> list[tuple[str, str, date, str, object]]:
 
 
 def send_reminders(today: date) -> ReminderReport:
-    """Remind each participating municipality that has not submitted, 14 days before and on
-    the day after the due date. A reminder is recorded with a unique key, so running this twice
-    on a day sends nothing twice."""
+    """Remind each municipality that takes part in the period and has not submitted, 14 days
+    before and on the day after the due date (or within a week after, when the daily job did
+    not run that day). A reminder is recorded with a unique key, so running this again sends
+    nothing twice."""
     report = ReminderReport()
-    for kind, period, due, reminder, find in _due_reminders(today):
-        for municipality in participating(on=due):
+    for kind, period, start, due, reminder, find in _due_reminders(today):
+        for municipality in participating(on=start):
             record = find(municipality)
             if record is not None and record.submitted_at is not None:
                 continue

@@ -258,9 +258,16 @@ def record_outcome(
 # --- lists and counts ---------------------------------------------------------------------
 
 
-def held_count(municipality_id: int, start: date, end: date) -> int:
-    """Interpreter-assisted conversations recorded as held between start and end (inclusive)."""
-    return db.session.scalar(
+def held_count(
+    municipality_id: int,
+    start: date,
+    end: date,
+    conversation_type: ConversationType | None = None,
+) -> int:
+    """Interpreter-assisted conversations recorded as held between start and end (inclusive),
+    of one conversation type if given. The one count behind the statistics and the half-year
+    report's suggestions."""
+    statement = (
         select(func.count())
         .select_from(InterpreterRequest)
         .where(
@@ -269,6 +276,9 @@ def held_count(municipality_id: int, start: date, end: date) -> int:
             InterpreterRequest.appointment_date.between(start, end),
         )
     )
+    if conversation_type is not None:
+        statement = statement.where(InterpreterRequest.conversation_type == conversation_type)
+    return db.session.scalar(statement)
 
 
 def half_year_counts(year: int) -> Select:

@@ -1,10 +1,11 @@
 """What the canton pays: tariffs by validity date and the lump sums of a report or
 self-declaration, all in integer centimes."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from orders.extensions import db
 from orders.models import Tariff, TariffKind
@@ -55,11 +56,32 @@ def seed_tariffs() -> int:
     return created
 
 
+class TariffError(ValueError):
+    """A new tariff was refused; the message says why, in German."""
+
+
 def add_tariff(kind: TariffKind, amount_centimes: int, valid_from: date, source: str) -> Tariff:
-    """A new circular letter: the new amount applies from valid_from; the tariff valid until
-    then ends the day before. Submitted reports keep the amounts they were computed with."""
+    """A new circular letter: the new amount applies from valid_from (the start of a half-year)
+    until the next tariff of the kind, if one is already entered; the tariff valid until then
+    ends the day before. Submitted reports keep the amounts they were computed with."""
     if amount_centimes < 0:
-        raise ValueError("Ein Tarif kann nicht negativ sein.")
+        raise TariffError("Ein Tarif kann nicht negativ sein.")
+    if (valid_from.month, valid_from.day) not in ((1, 1), (7, 1)):
+        raise TariffError(
+            "Ein Tarif gilt ab Beginn eines Halbjahres: bitte den 1. Januar oder den 1. Juli "
+            f"angeben (nicht {valid_from:%d.%m.%Y})."
+        )
+    duplicate = TariffError(
+        f"Für «{kind.label}» gibt es bereits einen Tarif ab dem {valid_from:%d.%m.%Y}."
+    )
+    same_day = select(Tariff.id).where(Tariff.kind == kind, Tariff.valid_from == valid_from)
+    if db.session.scalar(same_day) is not None:
+        raise duplicate
+    following = db.session.scalar(
+        select(func.min(Tariff.valid_from)).where(
+            Tariff.kind == kind, Tariff.valid_from > valid_from
+        )
+    )
     current = db.session.scalars(
         select(Tariff).where(
             Tariff.kind == kind,
@@ -70,10 +92,19 @@ def add_tariff(kind: TariffKind, amount_centimes: int, valid_from: date, source:
     for tariff in current:
         tariff.valid_until = valid_from - timedelta(days=1)
     tariff = Tariff(
-        kind=kind, amount_centimes=amount_centimes, valid_from=valid_from, source=source
+        kind=kind,
+        amount_centimes=amount_centimes,
+        valid_from=valid_from,
+        valid_until=following - timedelta(days=1) if following else None,
+        source=source,
     )
     db.session.add(tariff)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Entered at the same moment by someone else.
+        db.session.rollback()
+        raise duplicate from None
     return tariff
 
 
@@ -131,6 +162,15 @@ class PayoutRow:
     base: int = 0
     reports: str = ""
     declaration: str = ""
+    # Numbers of reports or the declaration reopened for a correction: their amounts are those
+    # of the last submitted version and may still change.
+    reopened: list[str] = field(default_factory=list)
+
+    @property
+    def state(self) -> str:
+        if not self.reopened:
+            return ""
+        return "wiedereröffnet: " + ", ".join(self.reopened)
 
     @property
     def total(self) -> int:

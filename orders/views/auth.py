@@ -101,7 +101,11 @@ def logout():
     logout_user()
     session.clear()
     flash("Sie sind abgemeldet.", "success")
-    return redirect(url_for("auth.login"))
+    response = redirect(url_for("auth.login"))
+    # Input kept in the browser for restoring (static/js/berichte.js) must not be offered to
+    # the next person at a shared computer.
+    response.headers["Clear-Site-Data"] = '"storage"'
+    return response
 
 
 def _set_password_page(token: str, purpose: TokenPurpose, template: str):

@@ -104,15 +104,19 @@ def report(bfs_nr: int, year: int, half: int):
     submit = action in ("check", "submit")
     problems = berichte.check_report(figures, form.documents_filed.data, submit=submit)
     # What was typed is kept as the draft, even when a submit rule still fails.
-    record = berichte.save_report_draft(
-        municipality,
-        year,
-        half,
-        figures,
-        form.remarks.data or "",
-        form.documents_filed.data,
-        current_user,
-    )
+    try:
+        record = berichte.save_report_draft(
+            municipality,
+            year,
+            half,
+            figures,
+            form.remarks.data or "",
+            form.documents_filed.data,
+            current_user,
+        )
+    except berichte.ReportError as error:
+        flash(str(error), "error")
+        return redirect(url_for(".report", bfs_nr=bfs_nr, year=year, half=half), 303)
     if problems or (submit and not context["can_submit"]):
         _show_problems(form, problems)
         if submit and not context["can_submit"]:
@@ -126,7 +130,11 @@ def report(bfs_nr: int, year: int, half: int):
         flash("Der Entwurf ist gespeichert. Sie können ihn jederzeit weiter bearbeiten.", "success")
         return redirect(url_for(".report", bfs_nr=bfs_nr, year=year, half=half), 303)
     if action == "check":
-        amounts = payout.report_amounts(figures, context["tariffs"])
+        try:
+            amounts = payout.report_amounts(figures, context["tariffs"])
+        except payout.MissingTariff as error:
+            form.form_errors.append(f"{error} Bitte wenden Sie sich an die Koordinationsstelle.")
+            return render_template("berichte/report_form.html", form=form, report=record, **context)
         return render_template(
             "berichte/report_check.html",
             form=form,
@@ -220,7 +228,11 @@ def declaration(bfs_nr: int, year: int):
     data = form.declaration_data()
     submit = action in ("check", "submit")
     problems = berichte.check_declaration(data, submit=submit)
-    record = berichte.save_declaration_draft(municipality, year, data, current_user)
+    try:
+        record = berichte.save_declaration_draft(municipality, year, data, current_user)
+    except berichte.ReportError as error:
+        flash(str(error), "error")
+        return redirect(url_for(".declaration", bfs_nr=bfs_nr, year=year), 303)
     if problems or (submit and not context["can_submit"]):
         _show_problems(form, problems)
         if submit and not context["can_submit"]:
@@ -234,7 +246,13 @@ def declaration(bfs_nr: int, year: int):
         flash("Der Entwurf ist gespeichert. Sie können ihn jederzeit weiter bearbeiten.", "success")
         return redirect(url_for(".declaration", bfs_nr=bfs_nr, year=year), 303)
     if action == "check":
-        base = payout.base_contribution(data.get("foreign_residents"), context["tariffs"])
+        try:
+            base = payout.base_contribution(data.get("foreign_residents"), context["tariffs"])
+        except payout.MissingTariff as error:
+            form.form_errors.append(f"{error} Bitte wenden Sie sich an die Koordinationsstelle.")
+            return render_template(
+                "berichte/declaration_form.html", form=form, declaration=record, **context
+            )
         return render_template(
             "berichte/declaration_check.html",
             form=form,

@@ -52,10 +52,16 @@
 // What was typed but not yet saved survives a session that ran out: on sending, the form's
 // values are kept in this tab (sessionStorage); when the form comes back without them (the
 // login page was in between), they are offered for restoring, never filled in silently.
+// The key holds the user's id (data-keep-unsaved), so the next person at a shared computer is
+// never offered someone else's input; entries of other users are dropped on sight.
 (function () {
   var form = document.querySelector("form[data-keep-unsaved]");
-  if (!form || !window.sessionStorage) return;
-  var key = "unsaved:" + window.location.pathname;
+  if (!form || !window.sessionStorage || !form.dataset.keepUnsaved) return;
+  var prefix = "unsaved:" + form.dataset.keepUnsaved + ":";
+  var key = prefix + window.location.pathname;
+  Object.keys(sessionStorage).forEach(function (name) {
+    if (name.indexOf("unsaved:") === 0 && name.indexOf(prefix) !== 0) sessionStorage.removeItem(name);
+  });
 
   function snapshot() {
     var data = [];

@@ -24,6 +24,7 @@ PAYOUT_COLUMNS = [
     "Programm S Nachbegleitungen (CHF)",
     "Sockelbeitrag (CHF)",
     "Selbstdeklaration",
+    "Stand",
     "Total (CHF)",
 ]
 
@@ -245,6 +246,7 @@ def payouts_export(fmt: str):
                 payout.chf(row.s_follow_ups),
                 payout.chf(row.base),
                 row.declaration,
+                row.state,
                 payout.chf(row.total),
             ]
 
