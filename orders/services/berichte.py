@@ -290,6 +290,10 @@ def _get_or_create(model, find, **values):
     return record
 
 
+class SubmittedMeanwhile(ReportError):
+    """Another request submitted the record while this one was on its way."""
+
+
 SUBMITTED_MEANWHILE = (
     "Der Bericht wurde inzwischen eingereicht; Ihre Änderungen sind nicht gespeichert. "
     "Korrekturen sind möglich, wenn die Koordinationsstelle ihn wieder öffnet."
@@ -308,7 +312,7 @@ def _save_unless_submitted(record, **values) -> None:
     )
     if result.rowcount != 1:
         db.session.rollback()
-        raise ReportError(SUBMITTED_MEANWHILE)
+        raise SubmittedMeanwhile(SUBMITTED_MEANWHILE)
     db.session.commit()
     db.session.refresh(record)
 

@@ -115,6 +115,9 @@ def report(bfs_nr: int, year: int, half: int):
             current_user,
         )
     except berichte.ReportError as error:
+        if action == "submit" and isinstance(error, berichte.SubmittedMeanwhile):
+            # A double click: the first click submitted exactly this.
+            return redirect(url_for(".report_receipt", bfs_nr=bfs_nr, year=year, half=half), 303)
         flash(str(error), "error")
         return redirect(url_for(".report", bfs_nr=bfs_nr, year=year, half=half), 303)
     if problems or (submit and not context["can_submit"]):
@@ -231,6 +234,8 @@ def declaration(bfs_nr: int, year: int):
     try:
         record = berichte.save_declaration_draft(municipality, year, data, current_user)
     except berichte.ReportError as error:
+        if action == "submit" and isinstance(error, berichte.SubmittedMeanwhile):
+            return redirect(url_for(".declaration_receipt", bfs_nr=bfs_nr, year=year), 303)
         flash(str(error), "error")
         return redirect(url_for(".declaration", bfs_nr=bfs_nr, year=year), 303)
     if problems or (submit and not context["can_submit"]):
