@@ -12,7 +12,7 @@ import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, insert, select, text
 from werkzeug.security import generate_password_hash
@@ -20,6 +20,7 @@ from werkzeug.security import generate_password_hash
 PASSWORD = "bench-password-2026"  # noqa: S105 (a throwaway benchmark database)
 KANTON_EMAIL = "kanton@bench.start-integration.ch"
 CHUNK = 5000
+REPORT_YEARS = 10
 
 
 @dataclass(frozen=True)
@@ -94,11 +95,12 @@ def reference_data(ctx: Context) -> None:
     from flask_migrate import upgrade
 
     from orders.extensions import db
-    from orders.services import catalogue, gemeinden
+    from orders.services import catalogue, gemeinden, payout
 
     upgrade()
     gemeinden.import_municipalities(gemeinden.MUNICIPALITIES_CSV)
     catalogue.seed()
+    payout.seed_tariffs()
     db.session.commit()
     load_reference(ctx)
 
@@ -321,13 +323,142 @@ def interpreter_orders(ctx: Context) -> None:
     ctx.summary["interpreter_orders"] = total
 
 
-# The data set, area by area. Ten years of reports would be one more line here, e.g.
-# ("reports", reports) with `def reports(ctx): ...` using ctx.municipality_ids and _bulk().
+def reports(ctx: Context) -> None:
+    """Ten years (since the programme's first tariffs) of submitted half-year reports and
+    self-declarations for every municipality, each with its one version, computed with the
+    tariffs of its period like a real submission."""
+    from orders.extensions import db
+    from orders.models import (
+        DeclarationVersion,
+        HalfYearReport,
+        NumberSequence,
+        ReportVersion,
+        SelfDeclaration,
+        Tariff,
+    )
+    from orders.services import deadlines, payout
+
+    rng, this_year = ctx.rng, ctx.now.year
+    first_tariff = db.session.scalar(select(func.min(Tariff.valid_from)))
+    years = range(max(this_year - REPORT_YEARS, first_tariff.year), this_year)
+    report_rows, report_versions, declaration_rows, declaration_versions = [], [], [], []
+    numbers = {"R": {}, "S": {}}
+
+    def number(prefix: str, year: int) -> str:
+        numbers[prefix][year] = numbers[prefix].get(year, 0) + 1
+        return f"{prefix}-{year}-{numbers[prefix][year]:05d}"
+
+    report_id = (db.session.scalar(select(func.max(HalfYearReport.id))) or 0) + 1
+    declaration_id = (db.session.scalar(select(func.max(SelfDeclaration.id))) or 0) + 1
+    for year in years:
+        for half in (1, 2):
+            tariffs = payout.tariffs_on(deadlines.period_end(year, half))
+            submitted = datetime.combine(deadlines.report_due(year, half), time(9), UTC)
+            for municipality_id in ctx.municipality_ids:
+                conversations = rng.randint(0, 40)
+                figures = {
+                    "first_info_conversations": conversations,
+                    "first_info_people": conversations + rng.randint(0, 20),
+                    "first_info_interpreter": rng.randint(0, conversations),
+                    "integration_conversations": rng.randint(0, 10),
+                    "integration_interpreter": 0,
+                    "s_conversations": rng.randint(0, 3)
+                    if "programm_s_gespraech" in tariffs
+                    else 0,
+                    "s_follow_ups": 0,
+                }
+                row = dict(id=report_id, municipality_id=municipality_id, year=year, half=half)
+                report_rows.append(
+                    dict(
+                        row,
+                        state="eingereicht",
+                        figures=figures,
+                        remarks="",
+                        documents_filed=True,
+                        number=number("R", submitted.year),
+                        submitted_at=submitted,
+                        late=False,
+                        reopen_reason="",
+                        created_at=submitted,
+                        updated_at=submitted,
+                    )
+                )
+                report_versions.append(
+                    dict(
+                        report_id=report_id,
+                        version=1,
+                        figures=figures,
+                        remarks="",
+                        documents_filed=True,
+                        tariffs=tariffs,
+                        amounts=payout.report_amounts(figures, tariffs),
+                        submitted_at=submitted,
+                        late=False,
+                        reopen_reason="",
+                    )
+                )
+                report_id += 1
+        tariffs = payout.tariffs_on(date(year, 12, 31))
+        submitted = datetime.combine(deadlines.declaration_due(year), time(9), UTC)
+        for municipality_id in ctx.municipality_ids:
+            data = {"foreign_residents": rng.randint(50, 5000), "confirmed": True}
+            base = payout.base_contribution(data["foreign_residents"], tariffs)
+            declaration_rows.append(
+                dict(
+                    id=declaration_id,
+                    municipality_id=municipality_id,
+                    year=year,
+                    state="eingereicht",
+                    data=data,
+                    number=number("S", submitted.year),
+                    submitted_at=submitted,
+                    late=False,
+                    reopen_reason="",
+                    created_at=submitted,
+                    updated_at=submitted,
+                )
+            )
+            declaration_versions.append(
+                dict(
+                    declaration_id=declaration_id,
+                    version=1,
+                    data=data,
+                    tariffs={"sockelbeitrag": tariffs["sockelbeitrag"]},
+                    amounts={"base": base, "total": base},
+                    submitted_at=submitted,
+                    late=False,
+                    reopen_reason="",
+                )
+            )
+            declaration_id += 1
+    _bulk(HalfYearReport.__table__, report_rows)
+    _bulk(ReportVersion.__table__, report_versions)
+    _bulk(SelfDeclaration.__table__, declaration_rows)
+    _bulk(DeclarationVersion.__table__, declaration_versions)
+    if db.engine.dialect.name == "postgresql":  # ids were given: move the sequences past them
+        for table in ("half_year_reports", "self_declarations"):
+            db.session.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}"
+                )  # noqa: S608 (fixed table names)
+            )
+    for prefix, per_year in numbers.items():
+        db.session.execute(NumberSequence.__table__.delete().where(NumberSequence.prefix == prefix))
+        _bulk(
+            NumberSequence.__table__,
+            [dict(prefix=prefix, year=year, last=last) for year, last in per_year.items()],
+        )
+    ctx.summary["half_year_reports"] = len(report_rows)
+    ctx.summary["self_declarations"] = len(declaration_rows)
+
+
+# The data set, area by area.
 STEPS: list[tuple[str, Callable[[Context], None]]] = [
     ("reference_data", reference_data),
     ("users", users),
     ("orders", orders),
     ("interpreter_orders", interpreter_orders),
+    ("reports", reports),
 ]
 
 

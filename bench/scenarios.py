@@ -4,11 +4,11 @@ HTTP scenarios are driven by the load generator (bench/load.py) with logged-in s
 throughput is compared with the baseline's GET (pages) or POST (submissions). Export and mail
 scenarios are measured by run.py itself (time, peak memory of the server, mails per second).
 
-A new page is one line in HTTP_SCENARIOS, e.g. the payout table for a year:
-    HttpScenario("payout table 2025", "kanton", "GET", "/kanton/auszahlungen/2025"),
+A new page is one line in HTTP_SCENARIOS.
 """
 
 from dataclasses import dataclass
+from datetime import date
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,12 @@ HTTP_SCENARIOS = [
     HttpScenario("canton inbox page 1", "kanton", "GET", "/kanton/bestellungen?status=versandt"),
     # {deep_page} is filled in by run.py: the link to page Size.inbox_page of the same filter.
     HttpScenario("canton inbox page N", "kanton", "GET", "{deep_page}"),
+    HttpScenario(
+        "payout table (last year)",
+        "kanton",
+        "GET",
+        f"/kanton/berichte/auszahlung?jahr={date.today().year - 1}",
+    ),
 ]
 
 
