@@ -5,7 +5,7 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import load_only, selectinload
 from wtforms import SelectChoice
 
 from orders.extensions import db
@@ -54,9 +54,18 @@ def filters_from_request() -> bestellungen.OrderFilter:
 @kanton_required
 def index():
     order_filter = filters_from_request()
+    # Only what the list shows: no addresses, remarks or line languages.
     statement = bestellungen.filtered_orders(order_filter).options(
-        selectinload(Order.municipality),
-        selectinload(Order.lines).selectinload(OrderLine.language),
+        load_only(
+            Order.number,
+            Order.created_at,
+            Order.kind,
+            Order.status,
+            Order.contact_name,
+            Order.municipality_id,
+        ),
+        selectinload(Order.municipality).load_only(Municipality.name, Municipality.bezirk),
+        selectinload(Order.lines).load_only(OrderLine.quantity),
     )
     page = paging.keyset_page(
         statement,
