@@ -7,41 +7,11 @@ from flask import current_app
 
 from orders.emails import _compose, portal_url
 from orders.models import (
-    DeclarationVersion,
     HalfYearReport,
     Municipality,
     OutboxMail,
-    ReportVersion,
-    SelfDeclaration,
     User,
 )
-
-
-def _report_context(report: HalfYearReport, version: ReportVersion) -> dict:
-    from orders.services import berichte, payout
-
-    return {
-        "record": report,
-        "version": version,
-        "title": f"Halbjahresbericht {report.period_label}",
-        "items": berichte.report_version_items(version),
-        "amounts": [
-            (label, payout.chf(version.amounts.get(key, 0)))
-            for key, label in berichte.AMOUNT_LABELS.items()
-        ],
-    }
-
-
-def _declaration_context(declaration: SelfDeclaration, version: DeclarationVersion) -> dict:
-    from orders.services import berichte, payout
-
-    return {
-        "record": declaration,
-        "version": version,
-        "title": f"Selbstdeklaration {declaration.year}",
-        "items": berichte.declaration_items(version.data),
-        "amounts": [("Sockelbeitrag", payout.chf(version.amounts.get("base", 0)))],
-    }
 
 
 def _receipt(context: dict, user: User, link: str) -> OutboxMail:
@@ -72,41 +42,21 @@ def _for_canton(context: dict, user: User, link: str) -> OutboxMail:
     )
 
 
-def compose_report_receipt(report: HalfYearReport, version: ReportVersion, user: User):
-    link = portal_url(
-        "berichte.report", bfs_nr=report.municipality.bfs_nr, year=report.year, half=report.half
-    )
-    return _receipt(_report_context(report, version), user, link)
+def compose_report_receipts(receipt: dict, user: User) -> None:
+    """The submitter's receipt and the canton's notification of a submitted report; receipt
+    is services.berichte.report_receipt()."""
+    report = receipt["record"]
+    place = {"bfs_nr": report.municipality.bfs_nr, "year": report.year, "half": report.half}
+    _receipt(receipt, user, portal_url("berichte.report", **place))
+    _for_canton(receipt, user, portal_url("kanton_berichte.report", **place))
 
 
-def compose_report_for_canton(report: HalfYearReport, version: ReportVersion, user: User):
-    link = portal_url(
-        "kanton_berichte.report",
-        bfs_nr=report.municipality.bfs_nr,
-        year=report.year,
-        half=report.half,
-    )
-    return _for_canton(_report_context(report, version), user, link)
-
-
-def compose_declaration_receipt(
-    declaration: SelfDeclaration, version: DeclarationVersion, user: User
-):
-    link = portal_url(
-        "berichte.declaration", bfs_nr=declaration.municipality.bfs_nr, year=declaration.year
-    )
-    return _receipt(_declaration_context(declaration, version), user, link)
-
-
-def compose_declaration_for_canton(
-    declaration: SelfDeclaration, version: DeclarationVersion, user: User
-):
-    link = portal_url(
-        "kanton_berichte.declaration",
-        bfs_nr=declaration.municipality.bfs_nr,
-        year=declaration.year,
-    )
-    return _for_canton(_declaration_context(declaration, version), user, link)
+def compose_declaration_receipts(receipt: dict, user: User) -> None:
+    """The same for a self-declaration; receipt is services.berichte.declaration_receipt()."""
+    declaration = receipt["record"]
+    place = {"bfs_nr": declaration.municipality.bfs_nr, "year": declaration.year}
+    _receipt(receipt, user, portal_url("berichte.declaration", **place))
+    _for_canton(receipt, user, portal_url("kanton_berichte.declaration", **place))
 
 
 def compose_reopened(record, reason: str, recipients: list[str]) -> OutboxMail | None:

@@ -130,6 +130,38 @@ def tariff_text(tariffs: dict[str, int]) -> str:
     )
 
 
+def amount_rows(amounts: dict) -> list[tuple[str, object]]:
+    """A report's amounts as (label, CHF) rows in the order of AMOUNT_LABELS."""
+    return [(label, payout.chf(amounts.get(key, 0))) for key, label in AMOUNT_LABELS.items()]
+
+
+def declaration_amount_rows(amounts: dict) -> list[tuple[str, object]]:
+    """A self-declaration's amount, the base contribution, as (label, CHF) rows."""
+    return [("Sockelbeitrag", payout.chf(amounts.get("base", 0)))]
+
+
+def report_receipt(report: HalfYearReport, version: ReportVersion) -> dict:
+    """What the receipt of a submitted report shows, on its page and in the mails."""
+    return {
+        "record": report,
+        "version": version,
+        "title": f"Halbjahresbericht {report.period_label}",
+        "items": report_version_items(version),
+        "amounts": amount_rows(version.amounts),
+    }
+
+
+def declaration_receipt(declaration: SelfDeclaration, version: DeclarationVersion) -> dict:
+    """What the receipt of a submitted self-declaration shows, on its page and in the mails."""
+    return {
+        "record": declaration,
+        "version": version,
+        "title": f"Selbstdeklaration {declaration.year}",
+        "items": declaration_items(version.data),
+        "amounts": declaration_amount_rows(version.amounts),
+    }
+
+
 def report_version_items(version: ReportVersion) -> list[tuple[str, str]]:
     return report_items(version.figures, version.remarks, version.documents_filed)
 
@@ -428,8 +460,7 @@ def submit_report(report: HalfYearReport, user: User, now: datetime | None = Non
     audit.record(
         "report.submit", actor=user, obj=report, number=report.number, version=version.version
     )
-    mails.compose_report_receipt(report, version, user)
-    mails.compose_report_for_canton(report, version, user)
+    mails.compose_report_receipts(report_receipt(report, version), user)
     db.session.commit()
     return True
 
@@ -483,8 +514,7 @@ def submit_declaration(
         number=declaration.number,
         version=version.version,
     )
-    mails.compose_declaration_receipt(declaration, version, user)
-    mails.compose_declaration_for_canton(declaration, version, user)
+    mails.compose_declaration_receipts(declaration_receipt(declaration, version), user)
     db.session.commit()
     return True
 

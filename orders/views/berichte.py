@@ -89,7 +89,7 @@ def report(bfs_nr: int, year: int, half: int):
             "berichte/report_show.html",
             report=record,
             items=berichte.report_version_items(version),
-            amounts=_amount_rows(version.amounts),
+            amounts=berichte.amount_rows(version.amounts),
             **context,
         )
     if request.method == "GET":
@@ -143,7 +143,7 @@ def report(bfs_nr: int, year: int, half: int):
             form=form,
             report=record,
             items=berichte.report_items(figures, form.remarks.data or "", True),
-            amounts=_amount_rows(amounts),
+            amounts=berichte.amount_rows(amounts),
             **context,
         )
     try:
@@ -160,12 +160,6 @@ def _report_data(record) -> dict:
     return {**record.figures, "remarks": record.remarks, "documents_filed": record.documents_filed}
 
 
-def _amount_rows(amounts: dict) -> list[tuple[str, object]]:
-    return [
-        (label, payout.chf(amounts.get(key, 0))) for key, label in berichte.AMOUNT_LABELS.items()
-    ]
-
-
 @bp.get("/gemeinde/<int:bfs_nr>/berichte/<int:year>/<int:half>/quittung")
 @login_required
 def report_receipt(bfs_nr: int, year: int, half: int):
@@ -173,14 +167,9 @@ def report_receipt(bfs_nr: int, year: int, half: int):
     record = berichte.find_report(municipality, year, half)
     if record is None or not record.versions:
         abort(404)
-    version = record.versions[-1]
     return render_template(
         "berichte/receipt.html",
-        record=record,
-        version=version,
-        title=f"Halbjahresbericht {record.period_label}",
-        items=berichte.report_version_items(version),
-        amounts=_amount_rows(version.amounts),
+        **berichte.report_receipt(record, record.versions[-1]),
         back=url_for(".index", bfs_nr=bfs_nr),
     )
 
@@ -262,7 +251,7 @@ def declaration(bfs_nr: int, year: int):
             "berichte/declaration_check.html",
             form=form,
             items=berichte.declaration_items(data),
-            amounts=[("Sockelbeitrag", payout.chf(base))],
+            amounts=berichte.declaration_amount_rows({"base": base}),
             **context,
         )
     try:
@@ -282,13 +271,8 @@ def declaration_receipt(bfs_nr: int, year: int):
     record = berichte.find_declaration(municipality, year)
     if record is None or not record.versions:
         abort(404)
-    version = record.versions[-1]
     return render_template(
         "berichte/receipt.html",
-        record=record,
-        version=version,
-        title=f"Selbstdeklaration {year}",
-        items=berichte.declaration_items(version.data),
-        amounts=[("Sockelbeitrag", payout.chf(version.amounts.get("base", 0)))],
+        **berichte.declaration_receipt(record, record.versions[-1]),
         back=url_for(".index", bfs_nr=bfs_nr),
     )

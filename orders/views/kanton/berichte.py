@@ -114,15 +114,7 @@ def report(bfs_nr: int, year: int, half: int):
         title=f"Halbjahresbericht {record.period_label}",
         versions=versions,
         rows=berichte.side_by_side([berichte.report_version_items(v) for v in versions]),
-        amount_rows=berichte.side_by_side(
-            [
-                [
-                    (label, payout.chf(v.amounts.get(key, 0)))
-                    for key, label in berichte.AMOUNT_LABELS.items()
-                ]
-                for v in versions
-            ]
-        ),
+        amount_rows=berichte.side_by_side([berichte.amount_rows(v.amounts) for v in versions]),
         draft_items=berichte.report_items(record.figures, record.remarks, record.documents_filed)
         if record.state is not ReportState.SUBMITTED
         else None,
@@ -172,7 +164,7 @@ def declaration(bfs_nr: int, year: int):
         versions=versions,
         rows=berichte.side_by_side([berichte.declaration_items(v.data) for v in versions]),
         amount_rows=berichte.side_by_side(
-            [[("Sockelbeitrag", payout.chf(v.amounts.get("base", 0)))] for v in versions]
+            [berichte.declaration_amount_rows(v.amounts) for v in versions]
         ),
         draft_items=berichte.declaration_items(record.data)
         if record.state is not ReportState.SUBMITTED
