@@ -28,6 +28,25 @@ from orders.services import catalogue, payout
 from orders.services.gemeinden import import_municipalities
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+REDIS = ("127.0.0.1", 6379)
+POSTGRES = ("127.0.0.1", 5432)
+
+
+def unavailable(message: str) -> None:
+    """Something a test needs is missing: in CI that fails the run, elsewhere the test is
+    skipped (a laptop without Chromium, Redis or PostgreSQL still runs the rest)."""
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def require_server(name: str, address: tuple[str, int]) -> None:
+    try:
+        socket.create_connection(address, timeout=1).close()
+    except OSError:
+        unavailable(f"{name} is not running on {address[0]}:{address[1]}")
+
+
 PASSWORD = "richtig-langes-passwort"
 
 
@@ -301,10 +320,7 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 def browser():
     executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
     if not executable:
-        message = f"Chromium not found at {CHROMIUM}: install Debian's chromium package"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"Chromium not found at {CHROMIUM}: install Debian's chromium package")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -200,17 +200,11 @@ def test_logins_and_failures_are_audited(client, olten_user):
 def test_throttling_is_shared_by_all_workers_through_redis(migrated_database):
     """Two app instances (two gunicorn workers, or two servers) share the failure counts when
     RATELIMIT_STORAGE_URI points to Redis (OWASP ASVS 4.0.3 V2.2.1)."""
-    import socket
     import uuid
 
-    from tests.conftest import IN_CI, make_app
+    from tests.conftest import REDIS, make_app, require_server
 
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
-    except OSError:
-        if IN_CI:
-            pytest.fail("Redis is not running on 127.0.0.1:6379")
-        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    require_server("Redis", REDIS)
     from orders.services.throttle import login_throttle
 
     email = f"{uuid.uuid4().hex}@olten.ch"

@@ -14,12 +14,11 @@ import urllib.parse
 import urllib.request
 from collections import Counter
 
-import pytest
 from sqlalchemy import func, select
 
 from orders.extensions import db
 from orders.models import Order, OutboxMail
-from tests.conftest import IN_CI, PASSWORD, free_port, make_user
+from tests.conftest import IN_CI, PASSWORD, REDIS, free_port, make_user, require_server
 from tests.test_bestellungen import order_data
 
 USERS = 16
@@ -161,15 +160,9 @@ def test_login_throttling_holds_across_gunicorn_workers(app, migrated_database):
     """Failed logins spread over 2 gunicorn workers (several connections, so both workers
     answer) count together through Redis: the sixth attempt is refused even with the right
     password (OWASP ASVS 4.0.3 V2.2.1, V11.1.4)."""
-    import socket
     import uuid
 
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
-    except OSError:
-        if IN_CI:
-            pytest.fail("Redis is not running on 127.0.0.1:6379")
-        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    require_server("Redis", REDIS)
     email = f"{uuid.uuid4().hex[:12]}@olten.ch"
     make_user(email, 2581)
     server, base = start_gunicorn(

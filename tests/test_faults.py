@@ -13,10 +13,18 @@ from sqlalchemy import create_engine, event, func, select, text
 
 from orders.extensions import db
 from orders.models import Order, OutboxMail
-from tests.conftest import IN_CI, free_port, log_in, make_app, make_user, post_form, prepared
+from tests.conftest import (
+    POSTGRES,
+    free_port,
+    log_in,
+    make_app,
+    make_user,
+    post_form,
+    prepared,
+    require_server,
+)
 from tests.test_bestellungen import order_data
 
-POSTGRES = ("127.0.0.1", 5432)
 FORM = "/gemeinde/2581/bestellungen/neu/material"
 
 
@@ -79,12 +87,7 @@ def postgres_database(migrated_database):
     if migrated_database.startswith("postgresql"):
         yield migrated_database
         return
-    try:
-        socket.create_connection(POSTGRES, timeout=1).close()
-    except OSError:
-        if IN_CI:
-            pytest.fail("PostgreSQL is not running on 127.0.0.1:5432")
-        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
+    require_server("PostgreSQL", POSTGRES)
     name = f"portal_faults_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     admin = create_engine(
         f"postgresql+psycopg://postgres@{POSTGRES[0]}:{POSTGRES[1]}/postgres",
