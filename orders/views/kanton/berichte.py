@@ -1,6 +1,8 @@
 """Back office: who has reported, the versions of each report side by side, reopening for a
 correction, the payout table and its export, and the tariffs."""
 
+from collections import Counter
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -64,7 +66,7 @@ def index():
     bezirk = request.args.get("bezirk") or None
     rows = berichte.report_overview(year, half, bezirk)
     return render_template(
-        "kanton/berichte/index.html",
+        "kanton/berichte/overview.html",
         year=year,
         half=half,
         bezirk=bezirk,
@@ -75,11 +77,8 @@ def index():
     )
 
 
-def _counts(rows) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for row in rows:
-        counts[row.status] = counts.get(row.status, 0) + 1
-    return counts
+def _counts(rows) -> Counter:
+    return Counter(row.status for row in rows)
 
 
 @bp.get("/selbstdeklarationen")
@@ -91,7 +90,7 @@ def declarations():
     bezirk = request.args.get("bezirk") or None
     rows = berichte.declaration_overview(year, bezirk)
     return render_template(
-        "kanton/berichte/declarations.html",
+        "kanton/berichte/overview.html",
         year=year,
         bezirk=bezirk,
         bezirke=_bezirke(),
