@@ -196,6 +196,22 @@ def grenchen_user(app) -> User:
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
+@pytest.fixture
+def clerk(app, olten_user) -> FlaskClient:
+    """A client logged in as Olten's clerk."""
+    client = app.test_client()
+    log_in(client, "clerk@olten.ch")
+    return client
+
+
+@pytest.fixture
+def canton(app, kanton_user) -> FlaskClient:
+    """A client logged in as the canton's coordinator."""
+    client = app.test_client()
+    log_in(client, "koordination@kanton.ch")
+    return client
+
+
 def csrf_token(client, url: str) -> str:
     page = client.get(url)
     match = CSRF_RE.search(page.get_data(as_text=True))

@@ -94,12 +94,6 @@ def post_declaration(client, action="submit", bfs_nr=2581, year=None, **override
     return post_form(client, url, {**declaration_data(**overrides), "action": action})
 
 
-@pytest.fixture
-def clerk(client, olten_user):
-    log_in(client, "clerk@olten.ch")
-    return client
-
-
 def the_report(bfs_nr: int = 2581) -> HalfYearReport:
     return db.session.scalar(
         select(HalfYearReport).where(HalfYearReport.municipality_id == municipality(bfs_nr).id)

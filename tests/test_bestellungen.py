@@ -52,12 +52,6 @@ def orders_count() -> int:
     return db.session.scalar(select(func.count()).select_from(Order))
 
 
-@pytest.fixture
-def clerk(client, olten_user):
-    log_in(client, "clerk@olten.ch")
-    return client
-
-
 def test_form_is_prefilled_from_municipality_and_account(clerk, olten_user):
     page = clerk.get(FORM).get_data(as_text=True)
     assert 'value="Gemeinde Olten"' in page

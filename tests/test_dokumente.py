@@ -67,17 +67,9 @@ def chapters(app) -> dict[str, Chapter]:
 
 
 @pytest.fixture
-def canton(app, kanton_user, chapters):
-    client = app.test_client()
-    log_in(client, "koordination@kanton.ch")
-    return client
-
-
-@pytest.fixture
-def clerk(app, olten_user):
-    client = app.test_client()
-    log_in(client, "clerk@olten.ch")
-    return client
+def canton(canton, chapters):
+    """Here the canton works in a library with its chapters."""
+    return canton
 
 
 def upload(

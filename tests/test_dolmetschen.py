@@ -64,12 +64,6 @@ def submit(client, key="k1", url=FORM, **overrides):
     )
 
 
-@pytest.fixture
-def clerk(client, olten_user):
-    log_in(client, "clerk@olten.ch")
-    return client
-
-
 def test_working_days_skip_weekends_and_holidays():
     friday = date(2026, 12, 18)
     assert working_days_between(friday, date(2026, 12, 21)) == 1  # Monday

@@ -22,7 +22,7 @@ from orders.models import (
     User,
 )
 from orders.services import berichte
-from tests.conftest import log_in, municipality
+from tests.conftest import municipality
 from tests.test_berichte import declaration_data, ended_period, last_year, report_data
 from tests.test_bestellungen import order_data
 from tests.test_dolmetschen import booking_data
@@ -87,20 +87,6 @@ def check_answer(response, before: tuple) -> None:
         assert "Bitte" in page or "prüfen" in page, page[:500]
         if "Bitte prüfen Sie Ihre Bestellung" not in page:
             assert counts() == before, "a rejected form stored something"
-
-
-@pytest.fixture
-def clerk(app, olten_user):
-    client = app.test_client()
-    log_in(client, "clerk@olten.ch")
-    return client
-
-
-@pytest.fixture
-def canton(app, kanton_user):
-    client = app.test_client()
-    log_in(client, "koordination@kanton.ch")
-    return client
 
 
 @SETTINGS

@@ -45,13 +45,6 @@ def _user_exists(email: str) -> bool:
     return db.session.scalar(select(User.id).where(User.email == email)) is not None
 
 
-@pytest.fixture
-def canton(app, kanton_user):
-    client = app.test_client()
-    log_in(client, "koordination@kanton.ch")
-    return client
-
-
 def test_canton_processes_an_order_and_the_orderer_hears_of_it(mail_app, smtp_server):
     make_user("koordination@kanton.ch")
     make_user("clerk@olten.ch", 2581)
