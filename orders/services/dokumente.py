@@ -182,16 +182,20 @@ class DocumentData:
     chapter: Chapter
 
 
+def _describe(document: Document, data: DocumentData) -> None:
+    """Title, description and chapter as entered, and the search text that follows from them."""
+    document.title = data.title.strip()
+    document.description = data.description.strip()
+    document.chapter = data.chapter
+    document.search_text = search_key(f"{document.title} {document.description}")
+
+
 def create_document(
     data: DocumentData, language: Language, checked: CheckedFile, actor: User | None
 ) -> Document:
     """A new document with its first language version."""
-    document = Document(
-        title=data.title.strip(),
-        description=data.description.strip(),
-        chapter=data.chapter,
-        search_text=search_key(f"{data.title} {data.description}"),
-    )
+    document = Document()
+    _describe(document, data)
     db.session.add(document)
     db.session.flush()
     version = _add_version(document, language, checked, actor)
@@ -211,10 +215,7 @@ def create_document(
 def update_document(document: Document, data: DocumentData, actor: User) -> None:
     """Change title, description or chapter (moving the document)."""
     before = {"title": document.title, "chapter": document.chapter.label}
-    document.title = data.title.strip()
-    document.description = data.description.strip()
-    document.chapter = data.chapter
-    document.search_text = search_key(f"{document.title} {document.description}")
+    _describe(document, data)
     audit.record(
         "document.update",
         actor=actor,
