@@ -6,8 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select, func, select
 
 from orders import emails
 from orders.extensions import db
@@ -310,12 +309,32 @@ def export_rows(order_filter: OrderFilter) -> Iterator[list]:
 EXPORT_BATCH = 1000
 
 
-def with_details(statement: Select) -> Select:
-    """Load what a list or an export shows in a constant number of queries."""
-    return statement.options(
-        selectinload(Order.municipality),
-        selectinload(Order.ordered_by),
-        selectinload(Order.lines).selectinload(OrderLine.language),
+def list_rows(statement: Select) -> Select:
+    """What an order list shows, as plain rows instead of orders with their lines.
+
+    The number of lines and pieces are counted by the database, for the rows of the page only
+    (correlated subqueries run after LIMIT); no ORM object is built per order or line.
+    """
+    of_order = OrderLine.order_id == Order.id
+    return (
+        statement.with_only_columns(
+            Order.id,
+            Order.number,
+            Order.created_at,
+            Order.kind,
+            Order.status,
+            Order.contact_name,
+            Municipality.name.label("municipality_name"),
+            Municipality.bezirk,
+            User.name.label("ordered_by_name"),
+            select(func.count()).where(of_order).scalar_subquery().label("line_count"),
+            select(func.coalesce(func.sum(OrderLine.quantity), 0))
+            .where(of_order)
+            .scalar_subquery()
+            .label("pieces"),
+        )
+        .join(Municipality, Municipality.id == Order.municipality_id)
+        .join(User, User.id == Order.ordered_by_id)
     )
 
 

@@ -5,6 +5,7 @@ A page is found from the key (created_at, id) of the row before it («Weiter») 
 """
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -53,6 +54,11 @@ class KeysetPage:
         return max(1, math.ceil(self.total / self.per_page))
 
 
+def _fetch(statement: Select):
+    result = db.session.execute(statement)
+    return result.scalars() if len(statement.column_descriptions) == 1 else result
+
+
 def keyset_page(
     statement: Select,
     created_at,
@@ -63,12 +69,16 @@ def keyset_page(
     before: str | None = None,
     number: int = 1,
     offset_page: int | None = None,
+    shown: Callable[[Select], Select] | None = None,
 ) -> KeysetPage:
-    """One page of `statement` (filtered, not yet ordered) newest first by (created_at, id).
+    """One page of `statement` (filtered, not yet ordered) newest first by (created_at, id):
+    its objects when it selects one entity, otherwise its rows.
 
     `after`: the page after the row with this cursor; `before`: the page before it; neither:
     the first page. Three queries whatever the depth: the rows, their eager loads, the count.
     `offset_page` (old `?page=N` links, without cursors): that page by OFFSET.
+    `shown`: turns the statement into what the page lists (e.g. plain rows with joined
+    columns); the count runs on the statement alone, without those joins.
     """
     statement = statement.order_by(None)
     # Counted up to COUNT_LIMIT: beyond it the page says «mehr als 10'000 Einträge», and the
@@ -79,12 +89,14 @@ def keyset_page(
         .subquery()
     )
     total = db.session.scalar(select(func.count()).select_from(counted))
+    if shown is not None:
+        statement = shown(statement)
     key = tuple_(created_at, row_id)
     newest_first = (created_at.desc(), row_id.desc())
     after_key, before_key = decode(after), decode(before)
     if before_key is not None:
         rows = list(
-            db.session.scalars(
+            _fetch(
                 statement.where(key > tuple_(*before_key))
                 .order_by(created_at.asc(), row_id.asc())
                 .limit(per_page + 1)
@@ -95,7 +107,7 @@ def keyset_page(
         has_next = True
     elif after_key is None and offset_page and offset_page > 1:
         rows = list(
-            db.session.scalars(
+            _fetch(
                 statement.order_by(*newest_first)
                 .offset((offset_page - 1) * per_page)
                 .limit(per_page + 1)
@@ -109,7 +121,7 @@ def keyset_page(
             statement = statement.where(key < tuple_(*after_key))
         else:
             number = 1
-        rows = list(db.session.scalars(statement.order_by(*newest_first).limit(per_page + 1)))
+        rows = list(_fetch(statement.order_by(*newest_first).limit(per_page + 1)))
         has_next = len(rows) > per_page
         items = rows[:per_page]
         has_prev = after_key is not None

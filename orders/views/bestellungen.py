@@ -15,7 +15,7 @@ from orders.forms.bestellungen import (
     quantity_field_name,
 )
 from orders.models import Municipality, Order, OrderKind, OrderLine, User
-from orders.services import bestellungen, catalogue
+from orders.services import bestellungen, catalogue, paging
 from orders.services.access import municipality_or_404, visible_municipality_ids
 
 bp = Blueprint("bestellungen", __name__)
@@ -42,12 +42,17 @@ def order_or_404(user: User, number: str) -> Order:
 @login_required
 def index(bfs_nr: int):
     municipality = municipality_or_404(current_user, bfs_nr)
-    statement = bestellungen.with_details(
-        select(Order)
-        .where(Order.municipality_id == municipality.id)
-        .order_by(Order.created_at.desc(), Order.id.desc())
+    page = paging.keyset_page(
+        select(Order).where(Order.municipality_id == municipality.id),
+        Order.created_at,
+        Order.id,
+        per_page=PAGE_SIZE,
+        after=request.args.get("nach"),
+        before=request.args.get("vor"),
+        number=request.args.get("seite", 1, type=int),
+        offset_page=request.args.get("page", type=int),
+        shown=bestellungen.list_rows,
     )
-    page = db.paginate(statement, per_page=PAGE_SIZE, error_out=False)
     return render_template(
         "bestellungen/index.html",
         municipality=municipality,

@@ -5,7 +5,7 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import load_only, selectinload
+from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from orders.extensions import db
@@ -53,22 +53,8 @@ def filters_from_request() -> bestellungen.OrderFilter:
 @bp.get("/bestellungen")
 @kanton_required
 def index():
-    order_filter = filters_from_request()
-    # Only what the list shows: no addresses, remarks or line languages.
-    statement = bestellungen.filtered_orders(order_filter).options(
-        load_only(
-            Order.number,
-            Order.created_at,
-            Order.kind,
-            Order.status,
-            Order.contact_name,
-            Order.municipality_id,
-        ),
-        selectinload(Order.municipality).load_only(Municipality.name, Municipality.bezirk),
-        selectinload(Order.lines).load_only(OrderLine.quantity),
-    )
     page = paging.keyset_page(
-        statement,
+        bestellungen.filtered_orders(filters_from_request()),
         Order.created_at,
         Order.id,
         per_page=PAGE_SIZE,
@@ -76,6 +62,7 @@ def index():
         before=request.args.get("vor"),
         number=request.args.get("seite", 1, type=int),
         offset_page=request.args.get("page", type=int),
+        shown=bestellungen.list_rows,
     )
     return render_template(
         "kanton/bestellungen/index.html",
