@@ -41,6 +41,15 @@ def format_chf(value: Decimal | int | None) -> str:
     return "CHF " + f"{amount:,.2f}".replace(",", "'")
 
 
+def format_centimes(value: int | None) -> str:
+    """123450 (centimes, as amounts are stored) -> CHF 1'234.50, in integers: no rounding."""
+    if value is None:
+        return ""
+    sign, francs_and_centimes = ("-" if value < 0 else ""), abs(value)
+    francs, centimes = divmod(francs_and_centimes, 100)
+    return f"CHF {sign}{format_number(francs)}.{centimes:02d}"
+
+
 def german_sort_key(text: str) -> str:
     """Sort Bärschwil with Barschwil, not after Zuchwil (databases sort bytes by default)."""
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
@@ -51,3 +60,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_number, "number")
     app.add_template_filter(format_chf, "chf")
+    app.add_template_filter(format_centimes, "centimes")

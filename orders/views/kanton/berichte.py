@@ -205,7 +205,6 @@ def payouts():
         half=half,
         rows=rows,
         totals=_totals(rows),
-        chf=payout.chf,
     )
 
 
@@ -249,4 +248,4 @@ def payouts_export(fmt: str):
 @kanton_required
 def tariffs():
     rows = db.session.scalars(select(Tariff).order_by(Tariff.kind, Tariff.valid_from))
-    return render_template("kanton/berichte/tariffs.html", tariffs=list(rows), chf=payout.chf)
+    return render_template("kanton/berichte/tariffs.html", tariffs=list(rows))
