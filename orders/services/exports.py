@@ -14,13 +14,17 @@ from orders.extensions import db
 BATCH = 500
 
 # A cell that begins with one of these is a formula to Excel (OWASP "CSV injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = frozenset("=+-@\t\r")
 
 
-def _as_text(value):
-    """A text that Excel would run as a formula gets a leading apostrophe; Excel shows the
-    text as typed. Numbers and dates stay as they are."""
-    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+def _safe_row(row: list) -> list:
+    """The row with each text that Excel would run as a formula given a leading apostrophe;
+    Excel shows the text as typed. Numbers and dates stay as they are. One comprehension and
+    no call per cell: it runs for each of the millions of cells of a full export."""
+    return [
+        f"'{value}" if isinstance(value, str) and value[:1] in FORMULA_STARTS else value
+        for value in row
+    ]
 
 
 def stream(statement: Select) -> Iterator:
@@ -42,7 +46,7 @@ def csv_response(columns: list[str], rows: Iterable[list], filename: str) -> Res
         buffer.write("\ufeff")
         writer.writerow(columns)
         for count, row in enumerate(rows, start=1):
-            writer.writerow([_as_text(value) for value in row])
+            writer.writerow(_safe_row(row))
             if count % BATCH == 0:
                 yield buffer.getvalue()
                 buffer.seek(0)
