@@ -28,7 +28,8 @@ def load_user(token: str) -> User | None:
     login_session = db.session.scalar(
         select(LoginSession)
         .where(LoginSession.token_hash == token_hash(token))
-        .options(joinedload(LoginSession.user))  # one query per request, not two
+        # One query per request, not three: base.html shows the user's municipality.
+        .options(joinedload(LoginSession.user).joinedload(User.municipality))
     )
     if login_session is None:
         return None
