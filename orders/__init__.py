@@ -67,6 +67,7 @@ def _register_blueprints(app: Flask) -> None:
     from orders.views.kanton import bestellungen as kanton_bestellungen
     from orders.views.kanton import dokumente as kanton_dokumente
     from orders.views.kanton import dolmetschen as kanton_dolmetschen
+    from orders.views.kanton import exporte as kanton_exporte
     from orders.views.kanton import gemeinden, outbox, users
 
     for blueprint in (
@@ -76,6 +77,7 @@ def _register_blueprints(app: Flask) -> None:
         dashboard.bp,
         bestellungen.bp,
         kanton_bestellungen.bp,
+        kanton_exporte.bp,
         dolmetschen.bp,
         kanton_dolmetschen.bp,
         gemeinden.bp,

@@ -1,4 +1,4 @@
-"""Flask commands: seed, demo, users, mail."""
+"""Flask commands: seed, demo, users, mail, exports."""
 
 import secrets
 import signal
@@ -12,13 +12,22 @@ from werkzeug.security import generate_password_hash
 
 from orders.extensions import db
 from orders.models import Municipality, OrderKind, Role, User
-from orders.services import accounts, bestellungen, catalogue, dolmetschen, gemeinden, outbox
+from orders.services import (
+    accounts,
+    bestellungen,
+    catalogue,
+    dolmetschen,
+    export_jobs,
+    gemeinden,
+    outbox,
+)
 
 seed_cli = click.Group("seed", help="Load reference data.")
 users_cli = click.Group("users", help="Manage accounts.")
 mail_cli = click.Group("mail", help="Deliver the mail outbox.")
 interpreting_cli = click.Group("dolmetschen", help="Interpreter orders.")
 reports_cli = click.Group("berichte", help="Half-year reports and self-declarations.")
+exports_cli = click.Group("exporte", help="Export jobs (the canton's Excel exports).")
 
 
 @seed_cli.command("gemeinden")
@@ -155,6 +164,40 @@ def deliver(loop, interval):
         if report.handled < current_app.config["MAIL_BATCH_SIZE"]:
             time.sleep(interval)
         db.session.remove()
+
+
+# Expired export files are looked for at most this often by a looping worker.
+EXPORT_PURGE_EVERY = 60.0
+
+
+@exports_cli.command("bearbeiten")
+@click.option("--loop", is_flag=True, help="Keep running and build new export jobs as they come.")
+@click.option("--interval", default=2.0, show_default=True, help="Seconds between rounds.")
+def exports_run(loop, interval):
+    """Build the export jobs that are due and delete expired ones (the production worker).
+
+    SIGTERM lets the job being built finish, then the worker stops.
+    """
+    stopping = []
+    previous = signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    purged_at = None
+    try:
+        while True:
+            if purged_at is None or time.monotonic() - purged_at >= EXPORT_PURGE_EVERY:
+                removed = export_jobs.purge_expired()
+                purged_at = time.monotonic()
+                if removed:
+                    click.echo(f"{removed} abgelaufene Exporte gelöscht.")
+            built = export_jobs.run_due_jobs(max_jobs=1 if loop else None)
+            if built:
+                click.echo(f"{built} Export(e) bearbeitet.")
+            if not loop or stopping:
+                break
+            if not built:
+                time.sleep(interval)
+            db.session.remove()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @mail_cli.command("aufraeumen")
@@ -297,5 +340,13 @@ def seed_dokumente(ohne_demo):
 
 
 def init_app(app: Flask) -> None:
-    for command in (seed_cli, users_cli, mail_cli, interpreting_cli, demo, reports_cli):
+    for command in (
+        seed_cli,
+        users_cli,
+        mail_cli,
+        interpreting_cli,
+        demo,
+        reports_cli,
+        exports_cli,
+    ):
         app.cli.add_command(command)

@@ -106,6 +106,14 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "INTERPRETER_LEAD_WORKING_DAYS": int(os.environ.get("INTERPRETER_LEAD_WORKING_DAYS", "2")),
         # Free texts about the people concerned are removed after this many days.
         "INTERPRETER_RETENTION_DAYS": int(os.environ.get("INTERPRETER_RETENTION_DAYS", "365")),
+        # Large exports (the canton's order XLSX) are export jobs. A worker builds them
+        # (flask exporte bearbeiten --loop); without one (make run, tests) the request that asks
+        # for the export builds it at once.
+        "EXPORTS_IN_REQUEST": _bool("EXPORTS_IN_REQUEST", not production),
+        # Built export files are deleted this many hours after they were finished.
+        "EXPORT_RETENTION_HOURS": float(os.environ.get("EXPORT_RETENTION_HOURS", "24")),
+        # A worker owns a job this long; a job whose worker died is built again afterwards.
+        "EXPORT_CLAIM_SECONDS": int(os.environ.get("EXPORT_CLAIM_SECONDS", "900")),
         "DEMO_ACCOUNTS_ALLOWED": env == "development",
         # Behind a reverse proxy (TLS ends there): how many proxies set X-Forwarded-For/-Proto/
         # -Host. 0 trusts no such header; never more than there really are.

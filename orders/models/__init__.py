@@ -10,6 +10,7 @@ from orders.models.documents import (
     Infomail,
     StoredFile,
 )
+from orders.models.exports import ExportJob, ExportState
 from orders.models.gemeinden import Municipality
 from orders.models.interpreting import (
     ConversationType,
@@ -45,6 +46,8 @@ __all__ = [
     "AuditEvent",
     "CatalogueItem",
     "ConversationType",
+    "ExportJob",
+    "ExportState",
     "GenderPreference",
     "InterpreterEvent",
     "InterpreterRequest",

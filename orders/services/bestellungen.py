@@ -2,7 +2,7 @@
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -178,6 +178,34 @@ class OrderFilter:
     date_from: date | None = None
     date_to: date | None = None
     number: str | None = None
+
+
+# The inbox's filter fields, as the list's URL and an export job carry them.
+FILTER_ARGS = ("status", "art", "gemeinde", "bezirk", "von", "bis", "nummer")
+
+
+def _date_arg(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def filter_from_args(args: Mapping[str, str]) -> OrderFilter:
+    """The inbox's filter from its URL arguments (or an export job's stored filters); what is
+    not a valid value filters nothing."""
+    status = args.get("status", "")
+    kind = args.get("art", "")
+    municipality = args.get("gemeinde", "")
+    return OrderFilter(
+        status=OrderStatus(status) if status in {s.value for s in OrderStatus} else None,
+        kind=OrderKind(kind) if kind in {k.value for k in OrderKind} else None,
+        bfs_nr=int(municipality) if municipality.isdigit() else None,
+        bezirk=args.get("bezirk", "") or None,
+        date_from=_date_arg(args.get("von", "")),
+        date_to=_date_arg(args.get("bis", "")),
+        number=args.get("nummer", "").strip() or None,
+    )
 
 
 def filtered_orders(order_filter: OrderFilter) -> Select:

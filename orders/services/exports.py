@@ -4,6 +4,7 @@ import csv
 import io
 import tempfile
 from collections.abc import Iterable, Iterator
+from typing import IO
 
 import xlsxwriter
 from flask import Response, send_file, stream_with_context
@@ -60,10 +61,15 @@ def csv_response(columns: list[str], rows: Iterable[list], filename: str) -> Res
     )
 
 
-def xlsx_response(columns: list[str], rows: Iterable[list], filename: str, sheet_name: str):
-    """Written row by row to a temporary file (XlsxWriter's constant-memory mode), then sent.
-    Texts stay texts: none becomes a formula or a link, whatever a user typed."""
-    handle = tempfile.TemporaryFile(suffix=".xlsx")
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def write_xlsx(handle: IO[bytes], columns: list[str], rows: Iterable[list], sheet_name: str) -> int:
+    """Write a workbook of one sheet to an open binary file; return the number of data rows.
+
+    Row by row (XlsxWriter's constant-memory mode), with a bold header row that stays in view.
+    Texts stay texts: none becomes a formula or a link, whatever a user typed.
+    """
     workbook = xlsxwriter.Workbook(
         handle,
         {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False},
@@ -71,16 +77,20 @@ def xlsx_response(columns: list[str], rows: Iterable[list], filename: str, sheet
     sheet = workbook.add_worksheet(sheet_name)
     sheet.write_row(0, 0, columns, workbook.add_format({"bold": True}))
     sheet.freeze_panes(1, 0)
+    row_number = 0
     for row_number, row in enumerate(rows, start=1):
         sheet.write_row(row_number, 0, row)
     workbook.close()
+    return row_number
+
+
+def xlsx_response(columns: list[str], rows: Iterable[list], filename: str, sheet_name: str):
+    """Written to a temporary file, then sent: for the small exports that are built in the
+    request (the canton's order export is an export job, see services/export_jobs.py)."""
+    handle = tempfile.TemporaryFile(suffix=".xlsx")
+    write_xlsx(handle, columns, rows, sheet_name)
     handle.seek(0)
-    return send_file(
-        handle,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        as_attachment=True,
-        download_name=filename,
-    )
+    return send_file(handle, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=filename)
 
 
 def response(fmt: str, columns: list[str], rows: Iterable[list], name: str, sheet_name: str):

@@ -1,7 +1,5 @@
 """Back office: the order inbox, status workflow, exports and the catalogue."""
 
-from datetime import date
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -28,26 +26,8 @@ bp = Blueprint("kanton_bestellungen", __name__, url_prefix="/kanton")
 PAGE_SIZE = 50
 
 
-def _date_arg(name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
-
-
 def filters_from_request() -> bestellungen.OrderFilter:
-    status = request.args.get("status", "")
-    kind = request.args.get("art", "")
-    municipality = request.args.get("gemeinde", "")
-    return bestellungen.OrderFilter(
-        status=OrderStatus(status) if status in {s.value for s in OrderStatus} else None,
-        kind=OrderKind(kind) if kind in {k.value for k in OrderKind} else None,
-        bfs_nr=int(municipality) if municipality.isdigit() else None,
-        bezirk=request.args.get("bezirk", "") or None,
-        date_from=_date_arg("von"),
-        date_to=_date_arg("bis"),
-        number=request.args.get("nummer", "").strip() or None,
-    )
+    return bestellungen.filter_from_args(request.args)
 
 
 @bp.get("/bestellungen")
@@ -75,6 +55,7 @@ def index():
         ),
         bezirke=bezirke(),
         args=request.args,
+        filter_args=bestellungen.FILTER_ARGS,
     )
 
 
@@ -117,10 +98,12 @@ def show(number: str):
 @bp.get("/bestellungen/export.<fmt>")
 @kanton_required
 def export(fmt: str):
+    """CSV streams straight from the database. The XLSX of all orders takes too long for a
+    request: it is an export job (POST to kanton_exporte.create_bestellungen)."""
+    if fmt != "csv":
+        abort(404)
     rows = bestellungen.export_rows(filters_from_request())
-    return exports.response(
-        fmt, bestellungen.EXPORT_COLUMNS, rows, "bestellungen", "Bestellungen"
-    ) or abort(404)
+    return exports.csv_response(bestellungen.EXPORT_COLUMNS, rows, "bestellungen.csv")
 
 
 # --- catalogue -------------------------------------------------------------------------------

@@ -1,0 +1,289 @@
+"""Export jobs: a spreadsheet too large to build within a request is built by a worker.
+
+The canton's XLSX of all orders (100,000 orders, 250,000 rows) takes about 45 seconds to write,
+longer than a web worker may take for a request. A request only records the job; a worker
+(`flask exporte bearbeiten --loop`) claims it, writes the workbook and stores its bytes in the
+database (StoredFile), so every application server behind the same database serves the file.
+Without a worker (development, tests: EXPORTS_IN_REQUEST) the request builds the job itself,
+with the same functions.
+
+A worker claims a job for EXPORT_CLAIM_SECONDS (`claimed_until`), in one conditional UPDATE as
+the mail outbox claims mails: two workers never build the same job, and the job of a worker
+that died is claimed again once its claim has run out. A result is stored only while the claim
+is still the worker's own. Finished jobs and their files are deleted after
+EXPORT_RETENTION_HOURS.
+"""
+
+import hashlib
+import io
+import json
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app, send_file
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from orders.extensions import db
+from orders.formatting import local_time
+from orders.models import ExportJob, ExportState, StoredFile, User
+from orders.models.exports import ACTIVE_STATES
+from orders.models.types import utcnow
+from orders.services import audit, bestellungen, exports
+
+# A filter value longer than this is cut: no real filter is, and the filters are indexed.
+MAX_FILTER_LENGTH = 200
+# A job whose worker died this many times (e.g. killed for its memory) is not tried again.
+MAX_ATTEMPTS = 3
+RECENT = 20
+
+FAILED_MESSAGE = (
+    "Die Excel-Datei konnte nicht erstellt werden. Bitte versuchen Sie es noch einmal; "
+    "tritt der Fehler wieder auf, melden Sie ihn dem Support."
+)
+ABORTED_MESSAGE = "Die Erstellung wurde mehrmals abgebrochen und nicht wieder aufgenommen."
+
+
+@dataclass(frozen=True)
+class ExportKind:
+    """An export that runs as a job: its columns, its rows for the stored filters."""
+
+    title: str
+    sheet_name: str
+    columns: list[str]
+    filter_args: tuple[str, ...]
+    rows: Callable[[Mapping[str, str]], Iterator[list]]
+
+
+KINDS = {
+    "bestellungen": ExportKind(
+        title="Bestellungen",
+        sheet_name="Bestellungen",
+        columns=bestellungen.EXPORT_COLUMNS,
+        filter_args=bestellungen.FILTER_ARGS,
+        rows=lambda args: bestellungen.export_rows(bestellungen.filter_from_args(args)),
+    ),
+}
+
+
+def normalise_filters(what: str, args: Mapping[str, str]) -> str:
+    """The export's filter fields that are set, as JSON text with sorted keys: the same filters
+    give the same text, whatever else the request carried (page, order of arguments)."""
+    kept = {name: str(args.get(name, ""))[:MAX_FILTER_LENGTH] for name in KINDS[what].filter_args}
+    return json.dumps({k: v for k, v in kept.items() if v}, sort_keys=True, ensure_ascii=False)
+
+
+def filters_of(job: ExportJob) -> dict[str, str]:
+    return json.loads(job.filters)
+
+
+# --- asking for an export -------------------------------------------------------------------
+
+
+def request_export(user: User, filters: Mapping[str, str], what: str = "bestellungen") -> ExportJob:
+    """The user's job for this export and these filters: a new one, or the one still waiting or
+    being built (a second click on the button does not build the file twice).
+
+    With EXPORTS_IN_REQUEST the job is built at once, here.
+    """
+    if what not in KINDS:
+        raise ValueError(f"unknown export {what!r}")
+    text = normalise_filters(what, filters)
+    job = _active_job(user, what, text)
+    if job is None:
+        job = ExportJob(requested_by=user, what=what, filters=text, state=ExportState.PENDING)
+        db.session.add(job)
+        try:
+            db.session.flush()
+            audit.record("export.request", actor=user, obj=job, what=what, filters=json.loads(text))
+            db.session.commit()
+        except IntegrityError:
+            # The same request, a moment earlier, in another worker (partial unique index).
+            db.session.rollback()
+            job = _active_job(user, what, text)
+            if job is None:
+                raise
+    if current_app.config["EXPORTS_IN_REQUEST"] and job.state is ExportState.PENDING:
+        run_job(job.id)
+        db.session.refresh(job)
+    return job
+
+
+def _active_job(user: User, what: str, filters: str) -> ExportJob | None:
+    return db.session.scalar(
+        select(ExportJob).where(
+            ExportJob.requested_by_id == user.id,
+            ExportJob.what == what,
+            ExportJob.filters == filters,
+            ExportJob.state.in_(ACTIVE_STATES),
+        )
+    )
+
+
+def job_of(user: User, job_id: int) -> ExportJob | None:
+    """The user's own job; another user's job does not exist for them."""
+    job = db.session.get(ExportJob, job_id)
+    return job if job is not None and job.requested_by_id == user.id else None
+
+
+def recent_jobs(user: User, limit: int = RECENT) -> list[ExportJob]:
+    return list(
+        db.session.scalars(
+            select(ExportJob)
+            .where(ExportJob.requested_by_id == user.id)
+            .order_by(ExportJob.created_at.desc(), ExportJob.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def filename(job: ExportJob) -> str:
+    return f"{job.what}-{local_time(job.created_at).date().isoformat()}.xlsx"
+
+
+def file_response(job: ExportJob):
+    """The built file as a download; None while there is none."""
+    if job.state is not ExportState.DONE or job.file_id is None:
+        return None
+    data = db.session.scalar(select(StoredFile.data).where(StoredFile.id == job.file_id))
+    if data is None:
+        return None
+    return send_file(
+        io.BytesIO(data),
+        mimetype=exports.XLSX_MIMETYPE,
+        as_attachment=True,
+        download_name=filename(job),
+    )
+
+
+# --- building ---------------------------------------------------------------------------------
+
+
+def _claim_duration() -> timedelta:
+    return timedelta(seconds=current_app.config["EXPORT_CLAIM_SECONDS"])
+
+
+def _due(now: datetime):
+    """Waiting, or claimed by a worker whose claim has run out (it died or was killed)."""
+    return or_(
+        ExportJob.state == ExportState.PENDING,
+        and_(ExportJob.state == ExportState.RUNNING, ExportJob.claimed_until < now),
+    )
+
+
+def claim(now: datetime | None = None, job_id: int | None = None) -> tuple[ExportJob, str] | None:
+    """Claim the oldest due job (or the given one, if it is due) for this worker: the job and
+    the claim's token, or None when there is nothing to do."""
+    now = now or utcnow()
+    token = uuid.uuid4().hex
+    due = select(ExportJob.id).where(_due(now)).order_by(ExportJob.id).limit(1)
+    if job_id is not None:
+        due = due.where(ExportJob.id == job_id)
+    if db.engine.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    # One UPDATE statement: atomic on SQLite (one writer at a time) and, with SKIP LOCKED and
+    # the condition checked again on the locked row, free of double claims on PostgreSQL.
+    db.session.execute(
+        update(ExportJob)
+        .where(ExportJob.id.in_(due.scalar_subquery()), _due(now))
+        .values(
+            state=ExportState.RUNNING,
+            claimed_until=now + _claim_duration(),
+            claim_token=token,
+            started_at=now,
+            attempts=ExportJob.attempts + 1,
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.commit()
+    job = db.session.scalar(select(ExportJob).where(ExportJob.claim_token == token))
+    return (job, token) if job is not None else None
+
+
+def run_job(job_id: int) -> bool:
+    """Build this job now if it is due (the in-request path); True if this call built it."""
+    claimed = claim(job_id=job_id)
+    return claimed is not None and build(*claimed)
+
+
+def run_due_jobs(max_jobs: int | None = None, now: datetime | None = None) -> int:
+    """Claim and build due jobs one after the other; the number of jobs handled."""
+    handled = 0
+    while max_jobs is None or handled < max_jobs:
+        claimed = claim(now)
+        if claimed is None:
+            break
+        build(*claimed)
+        handled += 1
+    return handled
+
+
+def build(job: ExportJob, token: str) -> bool:
+    """Write the job's workbook and store it, if the claim is still ours; True when stored."""
+    if job.attempts > MAX_ATTEMPTS:
+        return _finish(job, token, state=ExportState.FAILED, error=ABORTED_MESSAGE)
+    try:
+        kind = KINDS[job.what]
+        with tempfile.TemporaryFile(suffix=".xlsx") as handle:
+            row_count = exports.write_xlsx(
+                handle, kind.columns, kind.rows(filters_of(job)), kind.sheet_name
+            )
+            handle.seek(0)
+            data = handle.read()
+    except Exception as error:  # any failure must end as a failed job, not a stuck one
+        db.session.rollback()
+        current_app.logger.exception("export job %s failed", job.id)
+        _finish(job, token, state=ExportState.FAILED, error=f"{type(error).__name__}: {error}")
+        return False
+    stored = StoredFile(sha256=hashlib.sha256(data).hexdigest(), size=len(data), data=data)
+    db.session.add(stored)
+    db.session.flush()
+    return _finish(job, token, state=ExportState.DONE, file_id=stored.id, row_count=row_count)
+
+
+def _finish(job: ExportJob, token: str, **values) -> bool:
+    """Record the outcome only while the claim is ours: a worker that was too slow and lost
+    its job to another leaves the other's result alone (and its own file is not kept)."""
+    job_id = job.id
+    result = db.session.execute(
+        update(ExportJob)
+        .where(
+            ExportJob.id == job_id,
+            ExportJob.claim_token == token,
+            ExportJob.state == ExportState.RUNNING,
+        )
+        .values(finished_at=utcnow(), claimed_until=None, **values),
+        execution_options={"synchronize_session": False},
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        return False
+    db.session.commit()
+    db.session.expire_all()
+    return values["state"] is ExportState.DONE
+
+
+# --- clean-up ---------------------------------------------------------------------------------
+
+
+def purge_expired(now: datetime | None = None) -> int:
+    """Delete finished jobs and their files after EXPORT_RETENTION_HOURS: the files hold
+    personal data (contacts, addresses) that the portal keeps in the orders anyway."""
+    cutoff = (now or utcnow()) - timedelta(hours=current_app.config["EXPORT_RETENTION_HOURS"])
+    expired = db.session.execute(
+        select(ExportJob.id, ExportJob.file_id).where(
+            ExportJob.state.in_((ExportState.DONE, ExportState.FAILED)),
+            ExportJob.finished_at < cutoff,
+        )
+    ).all()
+    if not expired:
+        return 0
+    db.session.execute(delete(ExportJob).where(ExportJob.id.in_([row.id for row in expired])))
+    file_ids = [row.file_id for row in expired if row.file_id is not None]
+    if file_ids:
+        db.session.execute(delete(StoredFile).where(StoredFile.id.in_(file_ids)))
+    db.session.commit()
+    return len(expired)

@@ -1,0 +1,54 @@
+"""Back office: export jobs. The order XLSX is asked for here and downloaded once it is built."""
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from orders.models import ExportJob
+from orders.services import export_jobs
+from orders.views.kanton import kanton_required
+
+bp = Blueprint("kanton_exporte", __name__, url_prefix="/kanton/exporte")
+
+
+def _own_job_or_404(job_id: int) -> ExportJob:
+    job = export_jobs.job_of(current_user, job_id)
+    if job is None:
+        abort(404)
+    return job
+
+
+@bp.get("")
+@kanton_required
+def index():
+    return render_template(
+        "kanton/exporte/index.html",
+        jobs=[(job, export_jobs.filters_of(job)) for job in export_jobs.recent_jobs(current_user)],
+        kinds=export_jobs.KINDS,
+    )
+
+
+@bp.post("/bestellungen")
+@kanton_required
+def create_bestellungen():
+    """The inbox's "Export Excel": the filters come as form fields (CSRF-protected POST)."""
+    job = export_jobs.request_export(current_user, request.form, "bestellungen")
+    return redirect(url_for("kanton_exporte.show", job_id=job.id), code=303)
+
+
+@bp.get("/<int:job_id>")
+@kanton_required
+def show(job_id: int):
+    job = _own_job_or_404(job_id)
+    return render_template(
+        "kanton/exporte/show.html",
+        job=job,
+        kind=export_jobs.KINDS[job.what],
+        filters=export_jobs.filters_of(job),
+        failed_message=export_jobs.FAILED_MESSAGE,
+    )
+
+
+@bp.get("/<int:job_id>/datei")
+@kanton_required
+def download(job_id: int):
+    return export_jobs.file_response(_own_job_or_404(job_id)) or abort(404)
