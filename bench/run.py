@@ -202,35 +202,116 @@ def worker_rss(master: subprocess.Popen) -> dict[int, int]:
     return result
 
 
-def measure_export(client: httpx.Client, master: subprocess.Popen, path: str) -> dict:
-    """Download the export; sample every worker's RSS meanwhile. Growth: the largest rise of
-    one worker over its size before the request."""
-    before = worker_rss(master)
+@contextmanager
+def rss_sampler(processes):
+    """Sample the RSS of the given processes (a callable returning {pid: rss}) every 20 ms;
+    yields a dict whose "growth" is, at the end, the largest rise of one process over its size
+    at the start (a process that appears meanwhile, e.g. a restarted worker, counts from its
+    first sample)."""
+    before = processes()
     peak = dict(before)
     done = threading.Event()
+    result = {"growth": 0}
 
     def sample():
         while not done.is_set():
-            for pid, rss in worker_rss(master).items():
+            for pid, rss in processes().items():
                 peak[pid] = max(peak.get(pid, 0), rss)
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    started = time.perf_counter()
+    try:
+        yield result
+    finally:
+        done.set()
+        sampler.join()
+        result["growth"] = max((peak[pid] - before.get(pid, peak[pid]) for pid in peak), default=0)
+
+
+def download(client: httpx.Client, path: str) -> tuple[int, int]:
     size = 0
     with client.stream("GET", path) as response:
         for chunk in response.iter_bytes():
             size += len(chunk)
-        status = response.status_code
-    seconds = time.perf_counter() - started
-    done.set()
-    sampler.join()
-    growth = max((peak[pid] - before.get(pid, peak[pid]) for pid in peak), default=0)
+        return response.status_code, size
+
+
+def measure_export(client: httpx.Client, master: subprocess.Popen, path: str) -> dict:
+    """Download the export; sample every worker's RSS meanwhile. Growth: the largest rise of
+    one worker over its size before the request."""
+    with rss_sampler(lambda: worker_rss(master)) as rss:
+        started = time.perf_counter()
+        status, size = download(client, path)
+        seconds = time.perf_counter() - started
     return {
         "seconds": round(seconds, 2),
         "bytes": size,
-        "rss_growth_mb": round(growth / 2**20, 1),
+        "rss_growth_mb": round(rss["growth"] / 2**20, 1),
+        "errors": 0 if status == 200 and size > 0 else 1,
+        "status": status,
+    }
+
+
+JOB_FILE_LINK = re.compile(r'href="(/kanton/exporte/\d+/datei)"')
+
+
+def measure_export_job(
+    client: httpx.Client, master: subprocess.Popen, database_url: str, scenario
+) -> dict:
+    """An export job as a person meets it: press the button (POST with the page's CSRF token),
+    wait on the job page (it refreshes itself; polled here every 0.2 s) until the download link
+    appears, download. The production export worker (`flask exporte bearbeiten --loop`) builds
+    the file; time from the POST to the last byte. RSS growth: gunicorn workers and the export
+    worker."""
+    page = client.get(scenario.form).text
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    worker = subprocess.Popen(  # noqa: S603
+        [str(BIN / "flask"), "--app", "orders", "exporte", "bearbeiten", "--loop"]
+        + ["--interval", "0.2"],
+        cwd=ROOT,
+        env=server_env(database_url),
+        stdout=subprocess.DEVNULL,
+    )
+
+    def processes() -> dict[int, int]:
+        found = worker_rss(master)
+        try:
+            found[worker.pid] = psutil.Process(worker.pid).memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+        return found
+
+    status, size, job_page = 0, 0, ""
+    try:
+        time.sleep(2)  # the worker is up and idle, as in production
+        with rss_sampler(processes) as rss:
+            started = time.perf_counter()
+            response = client.post(scenario.path, data={"csrf_token": token})
+            status = response.status_code
+            if status == 303:
+                job_page = response.headers["Location"]
+                deadline = started + 600
+                while time.perf_counter() < deadline:
+                    text = client.get(job_page).text
+                    link = JOB_FILE_LINK.search(text)
+                    if link:
+                        status, size = download(client, link.group(1))
+                        break
+                    if "konnte nicht erstellt werden" in text:
+                        status = 500
+                        break
+                    time.sleep(0.2)
+                else:
+                    status = 504
+            seconds = time.perf_counter() - started
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=120)
+    return {
+        "seconds": round(seconds, 2),
+        "bytes": size,
+        "rss_growth_mb": round(rss["growth"] / 2**20, 1),
         "errors": 0 if status == 200 and size > 0 else 1,
         "status": status,
     }
@@ -349,7 +430,11 @@ def bench_backend(label: str, database_url: str, args, size) -> dict:
         exports = []
         for scenario in scenarios.EXPORT_SCENARIOS:
             log(f"{label}: {scenario.name}")
-            exports.append({"name": scenario.name, **measure_export(client, master, scenario.path)})
+            if scenario.form:
+                measured = measure_export_job(client, master, database_url, scenario)
+            else:
+                measured = measure_export(client, master, scenario.path)
+            exports.append({"name": scenario.name, **measured})
         client.close()
     log(f"{label}: draining {size.mails} mails")
     mails = measure_mail_drain(database_url, size.mails)

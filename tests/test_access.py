@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from orders.extensions import db
 from orders.models import OutboxMail, User
-from orders.services import outbox
+from orders.services import accounts, export_jobs, outbox
 from tests.conftest import log_in, make_user, municipality
 from tests.test_berichte import ended_period, last_year
 
@@ -31,6 +31,11 @@ def canton_urls(app) -> list[str]:
     user = db.session.scalar(select(User).order_by(User.id))
     mail = outbox.enqueue(to=["x@olten.ch"], subject="s", body_text="b")
     db.session.commit()
+    # An export job of the canton's coordinator (built at once: EXPORTS_IN_REQUEST).
+    coordinator = accounts.find_by_email("koordination@kanton.ch") or make_user(
+        "koordination@kanton.ch"
+    )
+    job = export_jobs.request_export(coordinator, {"gemeinde": "2581"})
     return [
         "/kanton/",
         "/kanton/benutzer/",
@@ -42,7 +47,9 @@ def canton_urls(app) -> list[str]:
         "/kanton/protokoll",
         "/kanton/bestellungen",
         "/kanton/bestellungen/export.csv",
-        "/kanton/bestellungen/export.xlsx",
+        "/kanton/exporte",
+        f"/kanton/exporte/{job.id}",
+        f"/kanton/exporte/{job.id}/datei",
         "/kanton/katalog",
         "/kanton/katalog/neu",
         "/kanton/dolmetschen/",

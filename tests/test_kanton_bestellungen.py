@@ -143,11 +143,18 @@ def test_csv_export_opens_in_excel_with_umlauts(app, canton):
     assert len(list(csv.reader(io.StringIO(empty.lstrip("\ufeff")), delimiter=";"))) == 1
 
 
-def test_xlsx_export(app, canton):
+def test_xlsx_export_is_an_export_job(app, canton):
+    """The XLSX is no direct download any more (tests/test_export_jobs.py): the inbox's button
+    posts the filters, and GET export.xlsx is gone."""
     place_orders(app, 2)
-    response = canton.get("/kanton/bestellungen/export.xlsx")
-    assert response.status_code == 200
-    archive = zipfile.ZipFile(io.BytesIO(response.get_data()))
+    assert canton.get("/kanton/bestellungen/export.xlsx").status_code == 404
+    response = post_form(
+        canton, "/kanton/exporte/bestellungen", {}, form_url="/kanton/bestellungen"
+    )
+    assert response.status_code == 303
+    job_page = canton.get(response.headers["Location"]).get_data(as_text=True)
+    download = re.search(r'href="(/kanton/exporte/\d+/datei)"', job_page).group(1)
+    archive = zipfile.ZipFile(io.BytesIO(canton.get(download).get_data()))
     sheet = archive.read("xl/worksheets/sheet1.xml").decode()
     strings = (
         archive.read("xl/sharedStrings.xml").decode()
@@ -169,7 +176,9 @@ def test_exports_never_turn_typed_text_into_formulas(app, canton, olten_user):
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
     assert "'" + payload in rows[1]
     assert payload not in rows[1]
-    archive = zipfile.ZipFile(io.BytesIO(canton.get("/kanton/bestellungen/export.xlsx").data))
+    job = post_form(canton, "/kanton/exporte/bestellungen", {}, form_url="/kanton/bestellungen")
+    download = canton.get(job.headers["Location"] + "/datei")
+    archive = zipfile.ZipFile(io.BytesIO(download.data))
     sheet = archive.read("xl/worksheets/sheet1.xml").decode()  # inline strings
     assert "HYPERLINK" in sheet and "<f>" not in sheet
 
@@ -194,7 +203,6 @@ def count_queries():
         "/kanton/bestellungen",
         "/kanton/bestellungen?status=eingegangen&bezirk=Olten",
         "/kanton/bestellungen/export.csv",
-        "/kanton/bestellungen/export.xlsx",
         "/gemeinde/2581/bestellungen",
     ],
 )
@@ -318,7 +326,7 @@ def test_another_municipality_gets_404_everywhere(app, olten_user, grenchen_user
         f"/kanton/bestellungen/{order.number}",
         "/kanton/bestellungen",
         "/kanton/bestellungen/export.csv",
-        "/kanton/bestellungen/export.xlsx",
+        "/kanton/exporte",
         "/kanton/katalog",
         "/kanton/katalog/neu",
     ):
