@@ -4,6 +4,7 @@ the requester's own only, deleted after EXPORT_RETENTION_HOURS."""
 
 import io
 import re
+import threading
 from datetime import timedelta
 
 import openpyxl
@@ -156,6 +157,33 @@ def test_a_claimed_job_is_not_claimed_twice(worker_mode, canton):
     assert export_jobs.claim() is None
 
 
+def test_workers_claiming_at_once_never_take_the_same_job(worker_mode, canton):
+    """Four workers claim at the same moment, over and over: every job is claimed by exactly
+    one of them (PostgreSQL: row locks with SKIP LOCKED; SQLite: one writer at a time)."""
+    jobs = {job_id_of(request_export(canton, gemeinde=str(bfs))) for bfs in range(2500, 2508)}
+    barrier = threading.Barrier(4)
+    claimed: list[int] = []
+    errors: list[BaseException] = []
+
+    def worker():
+        try:
+            with worker_mode.app_context():
+                barrier.wait()
+                while (result := export_jobs.claim()) is not None:
+                    claimed.append(result[0].id)
+                db.session.remove()
+        except BaseException as error:  # noqa: BLE001 (reported by the test)
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sorted(claimed) == sorted(jobs)
+
+
 def test_a_job_whose_worker_died_is_taken_again_after_its_claim(worker_mode, canton):
     place_orders(worker_mode, 1)
     job_id = job_id_of(request_export(canton))
@@ -302,7 +330,7 @@ def test_building_a_job_takes_the_same_queries_for_more_orders(worker_mode, cant
     assert len(many) == len(few)
 
 
-def test_production_builds_exports_in_the_worker_only(database_url, tmp_path):
+def test_production_builds_exports_in_the_worker_only(tmp_path):
     from orders.config import load_config
 
     production = load_config(

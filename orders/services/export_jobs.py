@@ -186,9 +186,11 @@ def claim(now: datetime | None = None, job_id: int | None = None) -> tuple[Expor
         due = due.with_for_update(skip_locked=True)
     # One UPDATE statement: atomic on SQLite (one writer at a time) and, with SKIP LOCKED and
     # the condition checked again on the locked row, free of double claims on PostgreSQL.
+    # "id = (subquery)", not "id IN (subquery)": PostgreSQL may run an IN subquery again for
+    # every row, and then skips the rows this very UPDATE has locked and claims the next ones.
     db.session.execute(
         update(ExportJob)
-        .where(ExportJob.id.in_(due.scalar_subquery()), _due(now))
+        .where(ExportJob.id == due.scalar_subquery(), _due(now))
         .values(
             state=ExportState.RUNNING,
             claimed_until=now + _claim_duration(),
