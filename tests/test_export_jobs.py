@@ -69,7 +69,7 @@ def test_canton_downloads_the_filtered_orders_as_xlsx(app, canton):
     page = canton.get(f"/kanton/exporte/{job_id}").get_data(as_text=True)
     assert "Die Excel-Datei ist bereit: 8 Zeilen." in page
     assert 'http-equiv="refresh"' not in page
-    assert "Gemeinde (BFS-Nr.): 2581" in page
+    assert "Filter</dt><dd>Gemeinde: Olten</dd>" in page
 
     response = canton.get(f"/kanton/exporte/{job_id}/datei")
     assert response.status_code == 200
@@ -85,6 +85,12 @@ def test_canton_downloads_the_filtered_orders_as_xlsx(app, canton):
     assert {row[4] for row in rows[1:]} == {"Olten"}
     assert ["Abgefüllte Erstinformationsmappe", "Französisch", 5] in [r[15:18] for r in rows]
 
+    in_progress = job_id_of(
+        request_export(canton, status="in_bearbeitung", von="2026-01-31", bezirk="Olten")
+    )
+    assert "Status: in Bearbeitung, Bezirk: Olten, von: 31.01.2026" in canton.get(
+        f"/kanton/exporte/{in_progress}"
+    ).get_data(as_text=True)
     listing = canton.get("/kanton/exporte").get_data(as_text=True)
     assert f'href="/kanton/exporte/{job_id}"' in listing and "bereit" in listing
 
@@ -106,6 +112,7 @@ def test_the_worker_builds_the_job_the_request_recorded(worker_mode, canton):
 
     page = canton.get(f"/kanton/exporte/{job_id}").get_data(as_text=True)
     assert "Die Excel-Datei wird erstellt …" in page
+    assert "<dt>Filter</dt><dd>Art: Materialien</dd>" in page
     assert '<meta http-equiv="refresh" content="2">' in page
     assert canton.get(f"/kanton/exporte/{job_id}/datei").status_code == 404
 

@@ -208,6 +208,30 @@ def filter_from_args(args: Mapping[str, str]) -> OrderFilter:
     )
 
 
+def describe_filter(args: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The filter as a person reads it: (field, value) pairs with labels and names."""
+    order_filter = filter_from_args(args)
+    described = []
+    if order_filter.number:
+        described.append(("Bestellnummer", order_filter.number))
+    if order_filter.status:
+        described.append(("Status", order_filter.status.label))
+    if order_filter.kind:
+        described.append(("Art", order_filter.kind.label))
+    if order_filter.bfs_nr:
+        name = db.session.scalar(
+            select(Municipality.name).where(Municipality.bfs_nr == order_filter.bfs_nr)
+        )
+        described.append(("Gemeinde", name or str(order_filter.bfs_nr)))
+    if order_filter.bezirk:
+        described.append(("Bezirk", order_filter.bezirk))
+    if order_filter.date_from:
+        described.append(("von", format_date(order_filter.date_from)))
+    if order_filter.date_to:
+        described.append(("bis", format_date(order_filter.date_to)))
+    return described
+
+
 def filtered_orders(order_filter: OrderFilter) -> Select:
     """The canton's inbox and exports: orders matching the filter, newest first."""
     statement = select(Order).order_by(Order.created_at.desc(), Order.id.desc())

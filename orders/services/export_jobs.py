@@ -56,6 +56,8 @@ class ExportKind:
     columns: list[str]
     filter_args: tuple[str, ...]
     rows: Callable[[Mapping[str, str]], Iterator[list]]
+    # The filters as a person reads them: (field, value) pairs.
+    describe: Callable[[Mapping[str, str]], list[tuple[str, str]]]
 
 
 KINDS = {
@@ -65,6 +67,7 @@ KINDS = {
         columns=bestellungen.EXPORT_COLUMNS,
         filter_args=bestellungen.FILTER_ARGS,
         rows=lambda args: bestellungen.export_rows(bestellungen.filter_from_args(args)),
+        describe=bestellungen.describe_filter,
     ),
 }
 
@@ -78,6 +81,13 @@ def normalise_filters(what: str, args: Mapping[str, str]) -> str:
 
 def filters_of(job: ExportJob) -> dict[str, str]:
     return json.loads(job.filters)
+
+
+def filter_text(job: ExportJob) -> str:
+    """The job's filters for its page and the list, e.g. "Gemeinde: Olten, Status: versandt"."""
+    kind = KINDS.get(job.what)
+    described = kind.describe(filters_of(job)) if kind else []
+    return ", ".join(f"{name}: {value}" for name, value in described) or "alle"
 
 
 # --- asking for an export -------------------------------------------------------------------

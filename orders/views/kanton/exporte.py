@@ -22,7 +22,7 @@ def _own_job_or_404(job_id: int) -> ExportJob:
 def index():
     return render_template(
         "kanton/exporte/index.html",
-        jobs=[(job, export_jobs.filters_of(job)) for job in export_jobs.recent_jobs(current_user)],
+        jobs=[(job, export_jobs.filter_text(job)) for job in export_jobs.recent_jobs(current_user)],
         kinds=export_jobs.KINDS,
     )
 
@@ -44,6 +44,7 @@ def show(job_id: int):
         job=job,
         kind=export_jobs.KINDS[job.what],
         filters=export_jobs.filters_of(job),
+        filter_text=export_jobs.filter_text(job),
         failed_message=export_jobs.FAILED_MESSAGE,
     )
 
