@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from orders.extensions import db
-from orders.models import ExportJob, ExportState, Municipality, Order, StoredFile
+from orders.models import AuditEvent, ExportJob, ExportState, Municipality, Order, StoredFile
 from orders.models.types import utcnow
 from orders.services import export_jobs
 from tests.conftest import csrf_token, log_in, make_user
@@ -91,6 +91,11 @@ def test_canton_downloads_the_filtered_orders_as_xlsx(app, canton):
     assert "Status: in Bearbeitung, Bezirk: Olten, von: 31.01.2026" in canton.get(
         f"/kanton/exporte/{in_progress}"
     ).get_data(as_text=True)
+    event = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "export.request").order_by(AuditEvent.id)
+    )
+    assert (event.object_type, event.object_id) == ("ExportJob", job_id)
+    assert event.detail["filters"] == {"gemeinde": "2581"}
     listing = canton.get("/kanton/exporte").get_data(as_text=True)
     assert f'href="/kanton/exporte/{job_id}"' in listing and "bereit" in listing
 
