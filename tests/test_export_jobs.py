@@ -3,8 +3,13 @@ worker: EXPORTS_IN_REQUEST) or by `flask exporte bearbeiten`, downloaded from th
 the requester's own only, deleted after EXPORT_RETENTION_HOURS."""
 
 import io
+import os
 import re
+import signal
+import subprocess
+import sys
 import threading
+import time
 from datetime import timedelta
 
 import openpyxl
@@ -194,6 +199,54 @@ def test_workers_claiming_at_once_never_take_the_same_job(worker_mode, canton):
         thread.join(timeout=60)
     assert errors == []
     assert sorted(claimed) == sorted(jobs)
+
+
+def _export_worker(database_url: str) -> subprocess.Popen:
+    """`flask exporte bearbeiten --loop`, the production worker, in a process of its own."""
+    env = {
+        **os.environ,
+        "PORTAL_ENV": "testing",
+        "SECRET_KEY": "x" * 40,
+        "DATABASE_URL": database_url,
+        "EXPORTS_IN_REQUEST": "0",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "orders", "exporte", "bearbeiten", "--loop"]
+        + ["--interval", "0.2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def test_two_looping_workers_build_each_job_once_and_stop_on_sigterm(
+    worker_mode, canton, migrated_database
+):
+    place_orders(worker_mode, 2)
+    jobs = {job_id_of(request_export(canton, gemeinde=str(bfs))) for bfs in (2581, 2546, 2401)}
+    jobs.add(job_id_of(request_export(canton)))
+    workers = [_export_worker(migrated_database) for _ in range(2)]
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            db.session.expire_all()
+            states = db.session.scalars(select(ExportJob.state).where(ExportJob.id.in_(jobs)))
+            if all(state is ExportState.DONE for state in states):
+                break
+            time.sleep(0.2)
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        outputs = [worker.communicate(timeout=30)[0] for worker in workers]
+    assert [worker.returncode for worker in workers] == [0, 0], outputs
+    built = db.session.scalars(select(ExportJob).where(ExportJob.id.in_(jobs))).all()
+    assert {job.state for job in built} == {ExportState.DONE}, outputs
+    assert {job.attempts for job in built} == {1}
+    assert db.session.scalar(select(func.count()).select_from(StoredFile)) == len(jobs)
+    assert sorted(job.row_count for job in built) == [0, 0, 8, 8]
+    rows = read_xlsx(canton.get(f"/kanton/exporte/{max(jobs)}/datei").get_data())
+    assert len(rows) == 1 + 8
 
 
 def test_a_job_whose_worker_died_is_taken_again_after_its_claim(worker_mode, canton):
