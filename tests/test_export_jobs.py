@@ -272,6 +272,40 @@ def test_a_job_whose_worker_died_is_taken_again_after_its_claim(worker_mode, can
     assert db.session.scalar(select(func.count()).select_from(StoredFile)) == 1
 
 
+def test_a_long_build_renews_its_claim_and_stops_when_it_lost_the_job(worker_mode, canton):
+    job_id = job_id_of(request_export(canton))
+    job, token = export_jobs.claim()
+    first_claim = job.claimed_until
+    rows = export_jobs.renewing(
+        iter([[n] for n in range(2 * export_jobs.RENEW_CHECK_ROWS)]), job_id, token, utcnow()
+    )
+    assert len(list(rows)) == 2 * export_jobs.RENEW_CHECK_ROWS
+    db.session.expire_all()
+    assert db.session.get(ExportJob, job_id).claimed_until > first_claim
+    # Another worker took the job over (the claim had run out): the build stops.
+    with pytest.raises(export_jobs.ClaimLost):
+        list(
+            export_jobs.renewing(
+                iter([[n] for n in range(export_jobs.RENEW_CHECK_ROWS)]), job_id, "other", utcnow()
+            )
+        )
+
+
+def test_a_build_renews_its_claim_while_the_rows_stream(worker_mode, canton, monkeypatch):
+    """The renewal commits on a connection of its own while the build's query streams its
+    rows (a server-side cursor on PostgreSQL), every other row here."""
+    place_orders(worker_mode, 2)
+    monkeypatch.setattr(export_jobs, "RENEW_CHECK_ROWS", 2)
+    worker_mode.config["EXPORT_CLAIM_SECONDS"] = 0  # half the claim has always passed
+    job_id = job_id_of(request_export(canton))
+    with count_queries() as statements:
+        assert export_jobs.run_due_jobs() == 1
+    renewals = [s for s in statements if s.startswith("UPDATE export_jobs SET claimed_until")]
+    assert len(renewals) == 4  # 8 rows
+    job = db.session.get(ExportJob, job_id)
+    assert job.state is ExportState.DONE and job.row_count == 8
+
+
 def test_a_job_that_kills_its_workers_is_given_up(worker_mode, canton):
     job_id = job_id_of(request_export(canton))
     now = utcnow()

@@ -233,18 +233,57 @@ def run_due_jobs(max_jobs: int | None = None, now: datetime | None = None) -> in
     return handled
 
 
+class ClaimLost(Exception):
+    """Another worker has taken the job over: this worker's claim had run out."""
+
+
+# While rows are written, the claim is looked at every this many rows.
+RENEW_CHECK_ROWS = 1000
+
+
+def renewing(rows: Iterator[list], job_id: int, token: str, renew_at: datetime | None = None):
+    """The rows, with the claim on the job extended whenever half of it has passed, so that a
+    build longer than EXPORT_CLAIM_SECONDS is not taken over by another worker. Raises
+    ClaimLost when the job is no longer ours."""
+    renew_at = renew_at or utcnow() + _claim_duration() / 2
+    for count, row in enumerate(rows, start=1):
+        if count % RENEW_CHECK_ROWS == 0 and utcnow() >= renew_at:
+            renew_claim(job_id, token)
+            renew_at = utcnow() + _claim_duration() / 2
+        yield row
+
+
+def renew_claim(job_id: int, token: str) -> None:
+    """Extend the claim, in a transaction of its own on another connection: the session's
+    transaction holds the query whose rows are being written."""
+    with db.engine.begin() as connection:
+        result = connection.execute(
+            update(ExportJob)
+            .where(
+                ExportJob.id == job_id,
+                ExportJob.claim_token == token,
+                ExportJob.state == ExportState.RUNNING,
+            )
+            .values(claimed_until=utcnow() + _claim_duration())
+        )
+    if result.rowcount != 1:
+        raise ClaimLost(job_id)
+
+
 def build(job: ExportJob, token: str) -> bool:
     """Write the job's workbook and store it, if the claim is still ours; True when stored."""
     if job.attempts > MAX_ATTEMPTS:
         return _finish(job, token, state=ExportState.FAILED, error=ABORTED_MESSAGE)
     try:
         kind = KINDS[job.what]
+        rows = renewing(kind.rows(filters_of(job)), job.id, token)
         with tempfile.TemporaryFile(suffix=".xlsx") as handle:
-            row_count = exports.write_xlsx(
-                handle, kind.columns, kind.rows(filters_of(job)), kind.sheet_name
-            )
+            row_count = exports.write_xlsx(handle, kind.columns, rows, kind.sheet_name)
             handle.seek(0)
             data = handle.read()
+    except ClaimLost:
+        db.session.rollback()  # the other worker builds it
+        return False
     except Exception as error:  # any failure must end as a failed job, not a stuck one
         db.session.rollback()
         current_app.logger.exception("export job %s failed", job.id)
