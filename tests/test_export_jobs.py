@@ -126,6 +126,13 @@ def test_the_worker_builds_the_job_the_request_recorded(worker_mode, canton):
     assert '<meta http-equiv="refresh" content="2">' in page
     assert canton.get(f"/kanton/exporte/{job_id}/datei").status_code == 404
 
+    assert "Export-Dienst" not in page
+    # Minutes later and still waiting: no worker runs, and the page says so.
+    job.created_at = utcnow() - timedelta(minutes=3)
+    db.session.commit()
+    page = canton.get(f"/kanton/exporte/{job_id}").get_data(as_text=True)
+    assert "läuft der Export-Dienst nicht" in page and 'http-equiv="refresh"' in page
+
     result = worker_mode.test_cli_runner().invoke(args=["exporte", "bearbeiten"])
     assert result.exit_code == 0, result.output
     assert "1 Export(e) bearbeitet." in result.output

@@ -150,6 +150,16 @@ def recent_jobs(user: User, limit: int = RECENT) -> list[ExportJob]:
     )
 
 
+# A job still waiting after this long suggests that no export worker is running.
+WAITING_TOO_LONG = timedelta(minutes=2)
+
+
+def waiting_too_long(job: ExportJob, now: datetime | None = None) -> bool:
+    return (
+        job.state is ExportState.PENDING and (now or utcnow()) - job.created_at > WAITING_TOO_LONG
+    )
+
+
 def filename(job: ExportJob) -> str:
     return f"{job.what}-{local_time(job.created_at).date().isoformat()}.xlsx"
 

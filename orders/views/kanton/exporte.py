@@ -46,6 +46,7 @@ def show(job_id: int):
         filters=export_jobs.filters_of(job),
         filter_text=export_jobs.filter_text(job),
         failed_message=export_jobs.FAILED_MESSAGE,
+        waiting_too_long=export_jobs.waiting_too_long(job),
     )
 
 
