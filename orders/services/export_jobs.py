@@ -15,7 +15,6 @@ EXPORT_RETENTION_HOURS.
 """
 
 import hashlib
-import io
 import json
 import tempfile
 import uuid
@@ -23,7 +22,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, send_file
+from flask import current_app
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -164,19 +163,11 @@ def filename(job: ExportJob) -> str:
     return f"{job.what}-{local_time(job.created_at).date().isoformat()}.xlsx"
 
 
-def file_response(job: ExportJob):
-    """The built file as a download; None while there is none."""
+def file_data(job: ExportJob) -> bytes | None:
+    """The built file's bytes; None while there is none."""
     if job.state is not ExportState.DONE or job.file_id is None:
         return None
-    data = db.session.scalar(select(StoredFile.data).where(StoredFile.id == job.file_id))
-    if data is None:
-        return None
-    return send_file(
-        io.BytesIO(data),
-        mimetype=exports.XLSX_MIMETYPE,
-        as_attachment=True,
-        download_name=filename(job),
-    )
+    return db.session.scalar(select(StoredFile.data).where(StoredFile.id == job.file_id))
 
 
 # --- building ---------------------------------------------------------------------------------

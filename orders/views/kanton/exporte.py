@@ -1,10 +1,12 @@
 """Back office: export jobs. The order XLSX is asked for here and downloaded once it is built."""
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+import io
+
+from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from orders.models import ExportJob
-from orders.services import export_jobs
+from orders.services import export_jobs, exports
 from orders.views.kanton import kanton_required
 
 bp = Blueprint("kanton_exporte", __name__, url_prefix="/kanton/exporte")
@@ -53,4 +55,13 @@ def show(job_id: int):
 @bp.get("/<int:job_id>/datei")
 @kanton_required
 def download(job_id: int):
-    return export_jobs.file_response(_own_job_or_404(job_id)) or abort(404)
+    job = _own_job_or_404(job_id)
+    data = export_jobs.file_data(job)
+    if data is None:
+        abort(404)
+    return send_file(
+        io.BytesIO(data),
+        mimetype=exports.XLSX_MIMETYPE,
+        as_attachment=True,
+        download_name=export_jobs.filename(job),
+    )
