@@ -273,11 +273,12 @@ def renew_claim(job_id: int, token: str) -> None:
 
 def build(job: ExportJob, token: str) -> bool:
     """Write the job's workbook and store it, if the claim is still ours; True when stored."""
+    job_id = job.id  # the job's attributes are gone after a rollback
     if job.attempts > MAX_ATTEMPTS:
-        return _finish(job, token, state=ExportState.FAILED, error=ABORTED_MESSAGE)
+        return _finish(job_id, token, state=ExportState.FAILED, error=ABORTED_MESSAGE)
     try:
         kind = KINDS[job.what]
-        rows = renewing(kind.rows(filters_of(job)), job.id, token)
+        rows = renewing(kind.rows(filters_of(job)), job_id, token)
         with tempfile.TemporaryFile(suffix=".xlsx") as handle:
             row_count = exports.write_xlsx(handle, kind.columns, rows, kind.sheet_name)
             handle.seek(0)
@@ -287,19 +288,19 @@ def build(job: ExportJob, token: str) -> bool:
         return False
     except Exception as error:  # any failure must end as a failed job, not a stuck one
         db.session.rollback()
-        current_app.logger.exception("export job %s failed", job.id)
-        _finish(job, token, state=ExportState.FAILED, error=f"{type(error).__name__}: {error}")
+        current_app.logger.exception("export job %s failed", job_id)
+        error_text = f"{type(error).__name__}: {error}"[:2000]
+        _finish(job_id, token, state=ExportState.FAILED, error=error_text)
         return False
     stored = StoredFile(sha256=hashlib.sha256(data).hexdigest(), size=len(data), data=data)
     db.session.add(stored)
     db.session.flush()
-    return _finish(job, token, state=ExportState.DONE, file_id=stored.id, row_count=row_count)
+    return _finish(job_id, token, state=ExportState.DONE, file_id=stored.id, row_count=row_count)
 
 
-def _finish(job: ExportJob, token: str, **values) -> bool:
+def _finish(job_id: int, token: str, **values) -> bool:
     """Record the outcome only while the claim is ours: a worker that was too slow and lost
     its job to another leaves the other's result alone (and its own file is not kept)."""
-    job_id = job.id
     result = db.session.execute(
         update(ExportJob)
         .where(
