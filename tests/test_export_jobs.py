@@ -82,7 +82,9 @@ def test_canton_downloads_the_filtered_orders_as_xlsx(app, canton):
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
     today = export_jobs.local_time(utcnow()).date().isoformat()
-    assert f"filename=bestellungen-{today}.xlsx" in response.headers["Content-Disposition"]
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="bestellungen-{today}.xlsx"'
+    )
     rows = read_xlsx(response.get_data())
     assert rows[0] == export_jobs.KINDS["bestellungen"].columns
     assert len(rows) == 1 + 2 * 4
@@ -103,6 +105,20 @@ def test_canton_downloads_the_filtered_orders_as_xlsx(app, canton):
     assert event.detail["filters"] == {"gemeinde": "2581"}
     listing = canton.get("/kanton/exporte").get_data(as_text=True)
     assert f'href="/kanton/exporte/{job_id}"' in listing and "bereit" in listing
+
+
+def test_the_download_reads_the_stored_file_in_pieces(app, canton, monkeypatch):
+    place_orders(app, 2)
+    job_id = job_id_of(request_export(canton))
+    stored = db.session.get(StoredFile, db.session.get(ExportJob, job_id).file_id)
+    monkeypatch.setattr(export_jobs, "CHUNK", 1000)  # a few kB: several pieces and a short one
+    assert stored.size > 3 * 1000 and stored.size % 1000
+    with count_queries() as statements:
+        response = canton.get(f"/kanton/exporte/{job_id}/datei")
+        data = response.get_data()
+    assert response.headers["Content-Length"] == str(stored.size)
+    assert data == stored.data
+    assert len([s for s in statements if "substr" in s.lower()]) == -(-stored.size // 1000)
 
 
 def test_an_export_without_matches_has_the_header_only(app, canton):

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import LargeBinary, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from orders.extensions import db
@@ -163,11 +163,30 @@ def filename(job: ExportJob) -> str:
     return f"{job.what}-{local_time(job.created_at).date().isoformat()}.xlsx"
 
 
-def file_data(job: ExportJob) -> bytes | None:
-    """The built file's bytes; None while there is none."""
+# A download reads the stored file in pieces of this size: the web worker's memory stays flat.
+CHUNK = 1024 * 1024
+
+
+def file_size(job: ExportJob) -> int | None:
+    """The built file's size in bytes; None while there is none."""
     if job.state is not ExportState.DONE or job.file_id is None:
         return None
-    return db.session.scalar(select(StoredFile.data).where(StoredFile.id == job.file_id))
+    return db.session.scalar(select(StoredFile.size).where(StoredFile.id == job.file_id))
+
+
+def file_chunks(job: ExportJob) -> Iterator[bytes]:
+    """The built file, CHUNK bytes per query (SUBSTR of the stored bytes, on SQLite and
+    PostgreSQL alike), never all of it in memory. A generator: run it in the response."""
+    file_id, size = job.file_id, file_size(job) or 0
+    for offset in range(0, size, CHUNK):
+        piece = db.session.scalar(
+            select(func.substr(StoredFile.data, offset + 1, CHUNK, type_=LargeBinary)).where(
+                StoredFile.id == file_id
+            )
+        )
+        if piece is None:  # deleted meanwhile (retention): the download ends short
+            return
+        yield piece
 
 
 # --- building ---------------------------------------------------------------------------------

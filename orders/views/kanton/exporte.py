@@ -1,8 +1,15 @@
 """Back office: export jobs. The order XLSX is asked for here and downloaded once it is built."""
 
-import io
-
-from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 
 from orders.models import ExportJob
@@ -56,12 +63,14 @@ def show(job_id: int):
 @kanton_required
 def download(job_id: int):
     job = _own_job_or_404(job_id)
-    data = export_jobs.file_data(job)
-    if data is None:
+    size = export_jobs.file_size(job)
+    if size is None:
         abort(404)
-    return send_file(
-        io.BytesIO(data),
+    return Response(
+        stream_with_context(export_jobs.file_chunks(job)),
         mimetype=exports.XLSX_MIMETYPE,
-        as_attachment=True,
-        download_name=export_jobs.filename(job),
+        headers={
+            "Content-Disposition": f'attachment; filename="{export_jobs.filename(job)}"',
+            "Content-Length": str(size),
+        },
     )
