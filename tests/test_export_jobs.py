@@ -352,6 +352,10 @@ def test_a_failing_export_ends_as_a_failed_job_with_a_german_message(worker_mode
     job = db.session.get(ExportJob, job_id)
     assert job.state is ExportState.FAILED and "gibt-es-nicht" in job.error
     assert job.file_id is None and job.finished_at is not None
+    page = canton.get(f"/kanton/exporte/{job_id}").get_data(as_text=True)
+    assert "Die Excel-Datei konnte nicht erstellt werden." in page
+    assert canton.get(f"/kanton/exporte/{job_id}/datei").status_code == 404
+    assert "fehlgeschlagen" in canton.get("/kanton/exporte").get_data(as_text=True)
 
 
 def test_another_users_job_is_404(app, canton, olten_user):

@@ -82,6 +82,11 @@ def filters_of(job: ExportJob) -> dict[str, str]:
     return json.loads(job.filters)
 
 
+def title(job: ExportJob) -> str:
+    kind = KINDS.get(job.what)
+    return kind.title if kind else job.what
+
+
 def filter_text(job: ExportJob) -> str:
     """The job's filters for its page and the list, e.g. "Gemeinde: Olten, Status: versandt"."""
     kind = KINDS.get(job.what)

@@ -31,8 +31,10 @@ def _own_job_or_404(job_id: int) -> ExportJob:
 def index():
     return render_template(
         "kanton/exporte/index.html",
-        jobs=[(job, export_jobs.filter_text(job)) for job in export_jobs.recent_jobs(current_user)],
-        kinds=export_jobs.KINDS,
+        jobs=[
+            (job, export_jobs.title(job), export_jobs.filter_text(job))
+            for job in export_jobs.recent_jobs(current_user)
+        ],
     )
 
 
@@ -51,7 +53,7 @@ def show(job_id: int):
     return render_template(
         "kanton/exporte/show.html",
         job=job,
-        kind=export_jobs.KINDS[job.what],
+        title=export_jobs.title(job),
         filters=export_jobs.filters_of(job),
         filter_text=export_jobs.filter_text(job),
         failed_message=export_jobs.FAILED_MESSAGE,
