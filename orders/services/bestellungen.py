@@ -311,11 +311,13 @@ def line_rows(orders: Iterator[Order]) -> Iterator[list]:
 def export_rows(order_filter: OrderFilter) -> Iterator[list]:
     """The canton's export: one row per order line (EXPORT_COLUMNS) of the filtered orders.
 
-    Plain rows, no ORM objects: the orders in one streamed query, the lines of each batch of
-    orders in one more. 100,000 orders are written in seconds with flat memory. A generator,
-    so the queries run when the response is streamed.
+    One streamed query of the lines joined with their order, municipality and language, in the
+    inbox's order: plain rows, no ORM objects, no second query per batch of orders (on
+    PostgreSQL psycopg parsed each batch's 1,000-parameter IN list anew) and no grouping in
+    Python; the order's part of a row is formatted once per order. Memory stays flat. A
+    generator, so the query runs when the response is streamed.
     """
-    orders = (
+    statement = (
         filtered_orders(order_filter)
         .with_only_columns(
             Order.id,
@@ -334,28 +336,24 @@ def export_rows(order_filter: OrderFilter) -> Iterator[list]:
             Order.delivery_zip,
             Order.delivery_town,
             Order.desired_date,
+            OrderLine.item_name,
+            Language.name,
+            OrderLine.quantity,
             Order.remarks,
         )
         .join(Municipality, Municipality.id == Order.municipality_id)
+        .join(OrderLine, OrderLine.order_id == Order.id)
+        .join(Language, Language.code == OrderLine.language_code)
+        .order_by(OrderLine.id)  # after the inbox's newest first
         .execution_options(yield_per=EXPORT_BATCH)
     )
-    lines = (
-        select(OrderLine.order_id, OrderLine.item_name, Language.name, OrderLine.quantity)
-        .join(Language, Language.code == OrderLine.language_code)
-        .order_by(OrderLine.id)
-    )
-    connection = db.session.connection()  # Core rows: no ORM bookkeeping per row
-    for batch in connection.execute(orders).partitions():
-        by_order: dict[int, list] = {}
-        for order_id, *line in connection.execute(
-            lines.where(OrderLine.order_id.in_([row[0] for row in batch]))
-        ):
-            by_order.setdefault(order_id, []).append(line)
-        for row in batch:
+    order_id, head = None, []
+    for row in db.session.connection().execute(statement):  # Core rows: no ORM bookkeeping
+        if row[0] != order_id:
+            order_id = row[0]
             head = [row[1], format_datetime(row[2]), row[3].label, row[4].label, *row[5:15]]
             head.append(format_date(row[15]))
-            for item_name, language, quantity in by_order.get(row[0], ()):
-                yield [*head, item_name, language, quantity, row[16]]
+        yield [*head, *row[16:]]
 
 
 EXPORT_BATCH = 1000
