@@ -159,6 +159,21 @@ def test_a_mail_the_server_cannot_take_fails_alone_and_the_batch_goes_on(mail_ap
     assert sorted(m["Subject"] for m in smtp_server.messages) == ["Nachricht 0", "Nachricht 1"]
 
 
+def test_a_deliverer_claims_one_batch_and_leaves_the_rest_to_others(mail_app, smtp_server):
+    """Several deliverers share the outbox: each round claims MAIL_BATCH_SIZE mails, no more
+    (on PostgreSQL a plain "IN (subquery ... SKIP LOCKED)" can claim past its LIMIT)."""
+    queue_mails(7)
+    report = outbox.deliver_due(batch_size=3)
+    assert report.sent == 3
+    assert count(MailStatus.PENDING) == 4
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(OutboxMail).where(OutboxMail.claim_token.is_not(None))
+        )
+        == 3
+    )
+
+
 @pytest.mark.parametrize("app_config", [{"MAIL_CLAIM_SECONDS": 1}])
 def test_a_slow_batch_keeps_its_claim_and_no_second_deliverer_sends_twice(
     mail_app, smtp_server, app_config

@@ -178,14 +178,17 @@ def _claim(now: datetime, batch_size: int) -> tuple[Claim, list[OutboxMail]]:
         .order_by(OutboxMail.id)
         .limit(batch_size)
     )
+    picked = due.cte("due")
     if db.engine.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
+        # The batch picked once: as a plain "IN (subquery)" PostgreSQL may run the subquery
+        # again per row, skip the rows this very UPDATE has locked and claim more than a batch.
+        picked = due.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
     claim_until = now + _claim_duration()
     # One UPDATE statement: atomic on SQLite (one writer at a time) and, with SKIP LOCKED,
     # free of waits and double claims on PostgreSQL.
     db.session.execute(
         update(OutboxMail)
-        .where(OutboxMail.id.in_(due.scalar_subquery()))
+        .where(OutboxMail.id.in_(select(picked.c.id)))
         .values(claimed_until=claim_until, claim_token=claim_token),
         execution_options={"synchronize_session": False},
     )
