@@ -14,7 +14,13 @@ from alembic.migration import MigrationContext
 from orders import create_app
 from orders.config import ConfigError
 from orders.extensions import db
-from orders.formatting import format_chf, format_date, format_datetime, format_number
+from orders.formatting import (
+    format_centimes,
+    format_chf,
+    format_date,
+    format_datetime,
+    format_number,
+)
 from tests.conftest import PASSWORD, csrf_token, log_in, make_app, make_user
 
 
@@ -285,6 +291,11 @@ def test_de_ch_formats():
     assert format_chf(Decimal("1234")) == "CHF 1'234.00"
     assert format_chf(Decimal("1234567.5")) == "CHF 1'234'567.50"
     assert format_number(106000) == "106'000"
+
+
+@pytest.mark.parametrize("centimes", [0, 5, 99, 100, 123450, 123456789, -5, -250, -123456])
+def test_amounts_in_centimes_read_as_the_same_francs_as_decimals(centimes):
+    assert format_centimes(centimes) == format_chf(Decimal(centimes) / 100)
 
 
 @pytest.mark.parametrize("app_config", [{"DEMO_ACCOUNTS_ALLOWED": True}])
