@@ -35,6 +35,9 @@ def visible_municipalities(user: User) -> list[Municipality]:
 def municipality_or_404(user: User, bfs_nr: int) -> Municipality:
     """The municipality with this BFS number if the user may see it; otherwise 404, so that
     nobody learns whether another municipality's record exists."""
+    own = user.municipality  # loaded with the login session: no query for one's own pages
+    if own is not None and own.bfs_nr == bfs_nr:
+        return own
     municipality = db.session.scalar(
         visible_municipalities_query(user).where(Municipality.bfs_nr == bfs_nr)
     )

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from orders.extensions import db
 from orders.models import CatalogueItem, Language, Municipality, User
@@ -169,9 +169,10 @@ def orderable_items(municipality: Municipality) -> list[CatalogueItem]:
             ),
         )
         .order_by(CatalogueItem.sort_order, CatalogueItem.name)
-        .options(selectinload(CatalogueItem.languages))  # the form lists each item's languages
+        # The form lists each item's languages: in the same query (a few dozen rows).
+        .options(joinedload(CatalogueItem.languages))
     )
-    return list(items)
+    return list(items.unique())
 
 
 @dataclass
