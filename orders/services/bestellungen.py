@@ -73,15 +73,16 @@ def can_order(municipality: Municipality, today: date | None = None) -> bool:
 
 def place_order(
     municipality: Municipality, orderer: User, draft: OrderDraft, submission_key: str
-) -> Order:
-    """Record the order with its lines and its two mails in one transaction.
+) -> str:
+    """Record the order with its lines and its two mails in one transaction; its number.
 
     The same submission_key always gives the same order: a double click, a resent form or a
-    reload creates it once.
+    reload creates it once. (The number, not the order: after the commit the order would be
+    read again just for it.)
     """
     existing = find_submitted(submission_key, orderer)
     if existing is not None:
-        return existing
+        return existing.number
     if not can_order(municipality):
         raise OrderError(f"{municipality.name} nimmt seit der Fusion keine Bestellungen mehr an.")
     if not draft.lines:
@@ -114,12 +115,13 @@ def place_order(
     )
     concurrent = add_once(order, lambda: find_submitted(submission_key, orderer))
     if concurrent is not None:
-        return concurrent
+        return concurrent.number
     emails.compose_order_confirmation(order)
     emails.compose_order_for_canton(order, order_csv(order))
-    audit.record("order.create", actor=orderer, obj=order, number=order.number)
+    number = order.number
+    audit.record("order.create", actor=orderer, obj=order, number=number)
     db.session.commit()
-    return order
+    return number
 
 
 def find_submitted(submission_key: str, orderer: User) -> Order | None:

@@ -139,13 +139,13 @@ def new(bfs_nr: int, kind: str):
 
     draft = _draft(form, order_kind)
     try:
-        order = bestellungen.place_order(
+        number = bestellungen.place_order(
             municipality, current_user, draft, form.submission_key.data
         )
     except bestellungen.OrderError as error:
         form.form_errors.append(str(error))
         return render_template("bestellungen/form.html", form=form, **context)
-    return redirect(url_for("bestellungen.confirmation", number=order.number), code=303)
+    return redirect(url_for("bestellungen.confirmation", number=number), code=303)
 
 
 def _draft(form: OrderForm, kind: OrderKind) -> bestellungen.OrderDraft:
