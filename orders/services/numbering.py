@@ -18,7 +18,9 @@ def next_number(prefix: str, year: int) -> str:
             update(NumberSequence)
             .where(NumberSequence.prefix == prefix, NumberSequence.year == year)
             .values(last=NumberSequence.last + 1)
-            .returning(NumberSequence.last)
+            .returning(NumberSequence.last),
+            # No sequence object lives in the session: nothing to synchronise.
+            execution_options={"synchronize_session": False},
         ).scalar()
         if last is not None:
             return f"{prefix}-{year}-{last:05d}"
