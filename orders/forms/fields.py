@@ -56,6 +56,8 @@ def _html_params(**kwargs) -> Markup:
 
 
 class FastNumberInput(NumberInput):
+    """WTForms' number input, its attributes written by `_html_params`."""
+
     html_params = staticmethod(_html_params)
 
 
