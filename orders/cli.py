@@ -180,6 +180,8 @@ def exports_run(loop, interval):
     """
     stopping = []
     previous = signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    if loop:
+        click.echo("Export-Worker läuft (SIGTERM beendet ihn nach dem laufenden Export).")
     purged_at = None
     try:
         while True:

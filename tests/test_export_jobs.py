@@ -250,6 +250,8 @@ def test_two_looping_workers_build_each_job_once_and_stop_on_sigterm(
     jobs = {job_id_of(request_export(canton, gemeinde=str(bfs))) for bfs in (2581, 2546, 2401)}
     jobs.add(job_id_of(request_export(canton)))
     workers = [_export_worker(migrated_database) for _ in range(2)]
+    for worker in workers:  # SIGTERM before its handler is set would just kill it
+        assert worker.stdout.readline().startswith("Export-Worker läuft")
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
