@@ -3,12 +3,12 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from orders.extensions import db
 from orders.models.documents import StoredFile
-from orders.models.types import UTCDateTime, utcnow
+from orders.models.types import UTCDateTime, utcnow, value_enum
 from orders.models.users import User
 
 
@@ -62,12 +62,7 @@ class ExportJob(db.Model):
     # The filters of the list it was asked from, as JSON text with sorted keys.
     filters: Mapped[str] = mapped_column(Text, default="{}")
     state: Mapped[ExportState] = mapped_column(
-        Enum(
-            ExportState,
-            native_enum=False,
-            length=20,
-            values_callable=lambda e: [m.value for m in e],
-        ),
+        value_enum(ExportState),
         default=ExportState.PENDING,
     )
     row_count: Mapped[int | None]

@@ -3,18 +3,14 @@
 import enum
 from datetime import date, datetime, time
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from orders.extensions import db
 from orders.models.catalogue import Language
 from orders.models.gemeinden import Municipality
-from orders.models.types import UTCDateTime, utcnow
+from orders.models.types import UTCDateTime, utcnow, value_enum
 from orders.models.users import User
-
-
-def _enum(cls):
-    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
 
 
 class ConversationType(enum.StrEnum):
@@ -79,18 +75,18 @@ class InterpreterRequest(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
     status: Mapped[InterpreterStatus] = mapped_column(
-        _enum(InterpreterStatus), default=InterpreterStatus.SUBMITTED
+        value_enum(InterpreterStatus), default=InterpreterStatus.SUBMITTED
     )
     municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id"))
     ordered_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     submission_key: Mapped[str] = mapped_column(String(64), unique=True)
 
-    conversation_type: Mapped[ConversationType] = mapped_column(_enum(ConversationType))
+    conversation_type: Mapped[ConversationType] = mapped_column(value_enum(ConversationType))
     conversation_other: Mapped[str] = mapped_column(String(200), default="")
     appointment_date: Mapped[date]
     start_time: Mapped[time]
     duration_minutes: Mapped[int]
-    setting: Mapped[Setting] = mapped_column(_enum(Setting))
+    setting: Mapped[Setting] = mapped_column(value_enum(Setting))
     location_address: Mapped[str] = mapped_column(String(300), default="")
     location_room: Mapped[str] = mapped_column(String(100), default="")
     onsite_contact_name: Mapped[str] = mapped_column(String(200), default="")
@@ -100,7 +96,7 @@ class InterpreterRequest(db.Model):
     dialect: Mapped[str] = mapped_column(String(100), default="")
     country_of_origin: Mapped[str] = mapped_column(String(100), default="")
     participants: Mapped[int]
-    gender_preference: Mapped[GenderPreference] = mapped_column(_enum(GenderPreference))
+    gender_preference: Mapped[GenderPreference] = mapped_column(value_enum(GenderPreference))
     # What the municipality understands (a file number, initials); never a full name.
     reference: Mapped[str] = mapped_column(String(40), default="")
     preparation_notes: Mapped[str] = mapped_column(Text, default="")
@@ -142,7 +138,7 @@ class InterpreterEvent(db.Model):
     )
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    status: Mapped[InterpreterStatus] = mapped_column(_enum(InterpreterStatus))
+    status: Mapped[InterpreterStatus] = mapped_column(value_enum(InterpreterStatus))
     note: Mapped[str] = mapped_column(Text, default="")
 
     request: Mapped[InterpreterRequest] = relationship(back_populates="events")

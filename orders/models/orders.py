@@ -3,18 +3,14 @@
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from orders.extensions import db
 from orders.models.catalogue import CatalogueItem, Language
 from orders.models.gemeinden import Municipality
-from orders.models.types import UTCDateTime, utcnow
+from orders.models.types import UTCDateTime, utcnow, value_enum
 from orders.models.users import User
-
-
-def _enum(cls):
-    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
 
 
 class OrderKind(enum.StrEnum):
@@ -64,8 +60,10 @@ class Order(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
-    kind: Mapped[OrderKind] = mapped_column(_enum(OrderKind))
-    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus), default=OrderStatus.RECEIVED)
+    kind: Mapped[OrderKind] = mapped_column(value_enum(OrderKind))
+    status: Mapped[OrderStatus] = mapped_column(
+        value_enum(OrderStatus), default=OrderStatus.RECEIVED
+    )
     municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id"))
     ordered_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     # The form's one-time key: a double click or a resent form finds the order made already.
@@ -128,7 +126,7 @@ class OrderEvent(db.Model):
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus))
+    status: Mapped[OrderStatus] = mapped_column(value_enum(OrderStatus))
     note: Mapped[str] = mapped_column(Text, default="")
 
     order: Mapped[Order] = relationship(back_populates="events")

@@ -3,11 +3,11 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from orders.extensions import db
-from orders.models.types import UTCDateTime, utcnow
+from orders.models.types import UTCDateTime, utcnow, value_enum
 
 
 class MailStatus(enum.StrEnum):
@@ -33,9 +33,7 @@ class OutboxMail(db.Model):
     # Further headers, e.g. the priority of an urgent interpreter order.
     extra_headers: Mapped[dict | None] = mapped_column(JSON)
     status: Mapped[MailStatus] = mapped_column(
-        Enum(
-            MailStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
-        ),
+        value_enum(MailStatus),
         default=MailStatus.PENDING,
     )
     attempts: Mapped[int] = mapped_column(default=0)

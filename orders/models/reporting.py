@@ -4,17 +4,13 @@ computed with, and the reminders sent about them."""
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from orders.extensions import db
 from orders.models.gemeinden import Municipality
-from orders.models.types import UTCDateTime, utcnow
+from orders.models.types import UTCDateTime, utcnow, value_enum
 from orders.models.users import User
-
-
-def _enum(cls):
-    return Enum(cls, native_enum=False, length=30, values_callable=lambda e: [m.value for m in e])
 
 
 class TariffKind(enum.StrEnum):
@@ -42,7 +38,7 @@ class Tariff(db.Model):
     __table_args__ = (UniqueConstraint("kind", "valid_from", name="uq_tariffs_kind_valid_from"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[TariffKind] = mapped_column(_enum(TariffKind))
+    kind: Mapped[TariffKind] = mapped_column(value_enum(TariffKind, length=30))
     amount_centimes: Mapped[int]
     valid_from: Mapped[date]
     valid_until: Mapped[date | None]
@@ -76,7 +72,9 @@ class HalfYearReport(db.Model):
     municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id"), index=True)
     year: Mapped[int]
     half: Mapped[int]
-    state: Mapped[ReportState] = mapped_column(_enum(ReportState), default=ReportState.DRAFT)
+    state: Mapped[ReportState] = mapped_column(
+        value_enum(ReportState, length=30), default=ReportState.DRAFT
+    )
     figures: Mapped[dict] = mapped_column(JSON, default=dict)
     remarks: Mapped[str] = mapped_column(Text, default="")
     documents_filed: Mapped[bool] = mapped_column(default=False)
@@ -138,7 +136,9 @@ class SelfDeclaration(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id"), index=True)
     year: Mapped[int]
-    state: Mapped[ReportState] = mapped_column(_enum(ReportState), default=ReportState.DRAFT)
+    state: Mapped[ReportState] = mapped_column(
+        value_enum(ReportState, length=30), default=ReportState.DRAFT
+    )
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     number: Mapped[str | None] = mapped_column(String(20), unique=True)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,8 +2,16 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
+
+
+def value_enum(enum_class, length: int = 20) -> Enum:
+    """A Python enum stored as its members' values in a VARCHAR, not as a native database
+    enum: the same on SQLite and PostgreSQL, and a new member needs no change of the type."""
+    return Enum(
+        enum_class, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
+    )
 
 
 class UTCDateTime(TypeDecorator):

@@ -4,12 +4,12 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from orders.extensions import db
 from orders.models.gemeinden import Municipality
-from orders.models.types import UTCDateTime, utcnow
+from orders.models.types import UTCDateTime, utcnow, value_enum
 
 
 class Role(enum.StrEnum):
@@ -37,9 +37,7 @@ class User(UserMixin, db.Model):
     name: Mapped[str] = mapped_column(String(200))
     function: Mapped[str] = mapped_column(String(200), default="")
     phone: Mapped[str] = mapped_column(String(50), default="")
-    role: Mapped[Role] = mapped_column(
-        Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-    )
+    role: Mapped[Role] = mapped_column(value_enum(Role))
     municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipalities.id"), index=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
@@ -94,14 +92,7 @@ class AccountToken(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    purpose: Mapped[TokenPurpose] = mapped_column(
-        Enum(
-            TokenPurpose,
-            native_enum=False,
-            length=20,
-            values_callable=lambda e: [m.value for m in e],
-        )
-    )
+    purpose: Mapped[TokenPurpose] = mapped_column(value_enum(TokenPurpose))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
