@@ -54,6 +54,17 @@ class KeysetPage:
         return max(1, math.ceil(self.total / self.per_page))
 
 
+def cursor_args(args) -> dict:
+    """keyset_page's position from a request's arguments, as `keyset_pagination` in
+    templates/_macros.html writes them into its links."""
+    return {
+        "after": args.get("nach"),
+        "before": args.get("vor"),
+        "number": args.get("seite", 1, type=int),
+        "offset_page": args.get("page", type=int),
+    }
+
+
 def _fetch(statement: Select):
     result = db.session.execute(statement)
     return result.scalars() if len(statement.column_descriptions) == 1 else result

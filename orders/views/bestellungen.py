@@ -47,11 +47,8 @@ def index(bfs_nr: int):
         Order.created_at,
         Order.id,
         per_page=PAGE_SIZE,
-        after=request.args.get("nach"),
-        before=request.args.get("vor"),
-        number=request.args.get("seite", 1, type=int),
-        offset_page=request.args.get("page", type=int),
         shown=bestellungen.list_rows,
+        **paging.cursor_args(request.args),
     )
     return render_template(
         "bestellungen/index.html",
