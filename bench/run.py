@@ -244,10 +244,14 @@ def measure_export(client: httpx.Client, master: subprocess.Popen, path: str) ->
         started = time.perf_counter()
         status, size = download(client, path)
         seconds = time.perf_counter() - started
+    return export_result(seconds, size, rss["growth"], status)
+
+
+def export_result(seconds: float, size: int, rss_growth: int, status: int) -> dict:
     return {
         "seconds": round(seconds, 2),
         "bytes": size,
-        "rss_growth_mb": round(rss["growth"] / 2**20, 1),
+        "rss_growth_mb": round(rss_growth / 2**20, 1),
         "errors": 0 if status == 200 and size > 0 else 1,
         "status": status,
     }
@@ -308,13 +312,7 @@ def measure_export_job(
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=120)
-    return {
-        "seconds": round(seconds, 2),
-        "bytes": size,
-        "rss_growth_mb": round(rss["growth"] / 2**20, 1),
-        "errors": 0 if status == 200 and size > 0 else 1,
-        "status": status,
-    }
+    return export_result(seconds, size, rss["growth"], status)
 
 
 class CountingSink:
