@@ -45,8 +45,8 @@ def format_centimes(value: int | None) -> str:
     """123450 (centimes, as amounts are stored) -> CHF 1'234.50, in integers: no rounding."""
     if value is None:
         return ""
-    sign, francs_and_centimes = ("-" if value < 0 else ""), abs(value)
-    francs, centimes = divmod(francs_and_centimes, 100)
+    francs, centimes = divmod(abs(value), 100)
+    sign = "-" if value < 0 else ""
     return f"CHF {sign}{format_number(francs)}.{centimes:02d}"
 
 
