@@ -9,6 +9,7 @@ from orders.models import OutboxMail, User
 from orders.services import accounts, export_jobs, outbox
 from tests.conftest import log_in, make_user, municipality
 from tests.test_berichte import ended_period, last_year
+from tests.test_kanton_bestellungen import count_queries
 
 
 def record_urls_of(bfs_nr: int) -> list[str]:
@@ -93,6 +94,31 @@ def test_leitgemeinde_staff_act_for_member_municipalities_only(client, app):
     assert "Deitingen" in page and "Etziken" in page
     for bfs_nr in (2581, 2527):  # not a member
         assert client.get(f"/gemeinde/{bfs_nr}").status_code == 404, bfs_nr
+
+
+def test_dashboards_name_the_leitgemeinde_and_its_members(client, app, kanton_user):
+    derendingen = municipality(2517)
+    for member in (2518, 2516):
+        municipality(member).lead = derendingen
+    db.session.commit()
+    make_user("ib@derendingen.ch", 2517)
+    log_in(client, "ib@derendingen.ch")
+    client.get("/gemeinde/2517")
+    with count_queries() as statements:
+        page = client.get("/gemeinde/2517").get_data(as_text=True)
+    # the login session, the recent orders, the municipalities the user acts for: the members
+    # are among those, not queried again
+    assert len(statements) == 3, statements
+    assert "Leitgemeinde für Deitingen, Etziken" in page
+    assert "Mitglied der Leitgemeinde Derendingen" in client.get("/gemeinde/2516").get_data(
+        as_text=True
+    )
+    canton = app.test_client()
+    log_in(canton, "koordination@kanton.ch")
+    assert "Leitgemeinde für Deitingen, Etziken" in canton.get("/gemeinde/2517").get_data(
+        as_text=True
+    )
+    assert "Einzelgemeinde" in canton.get("/gemeinde/2581").get_data(as_text=True)
 
 
 def test_member_municipality_staff_do_not_see_their_leitgemeinde(client, app):

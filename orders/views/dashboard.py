@@ -29,9 +29,17 @@ def municipality(bfs_nr: int):
         .order_by(Order.created_at.desc())
         .limit(3)
     )
+    if current_user.is_kanton:
+        switchable, members = [], shown.members
+    else:
+        # A Gemeinde user sees its own municipality and, as a Leitgemeinde, its members: the
+        # members of the one shown are among these, without a query of their own.
+        switchable = visible_municipalities(current_user)
+        members = [m for m in switchable if m.lead_id == shown.id]
     return render_template(
         "dashboard/municipality.html",
         municipality=shown,
+        members=members,
         recent_orders=list(recent_orders),
-        switchable=visible_municipalities(current_user) if not current_user.is_kanton else [],
+        switchable=switchable,
     )
