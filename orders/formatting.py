@@ -1,4 +1,4 @@
-"""Swiss German (de-CH) formats for dates, times and amounts."""
+"""Swiss German (de-CH) formats for dates, times and amounts, and the status tag of lists."""
 
 import unicodedata
 from datetime import date, datetime
@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from flask import Flask
+from markupsafe import Markup
 
 ZURICH = ZoneInfo("Europe/Zurich")
 
@@ -50,6 +51,15 @@ def format_centimes(value: int | None) -> str:
     return f"CHF {sign}{format_number(francs)}.{centimes:02d}"
 
 
+STATUS_TAG = Markup('<span class="status status-%s">%s</span>')
+
+
+def status_tag(status) -> Markup:
+    """An order's or an interpreter order's status as a coloured tag, the same on every page
+    (`Markup %` escapes both values)."""
+    return STATUS_TAG % (status.value, status.label)
+
+
 def german_sort_key(text: str) -> str:
     """Sort Bärschwil with Barschwil, not after Zuchwil (databases sort bytes by default)."""
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
@@ -61,3 +71,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_number, "number")
     app.add_template_filter(format_chf, "chf")
     app.add_template_filter(format_centimes, "centimes")
+    app.add_template_filter(status_tag, "status_tag")

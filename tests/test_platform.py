@@ -20,6 +20,7 @@ from orders.formatting import (
     format_date,
     format_datetime,
     format_number,
+    status_tag,
 )
 from tests.conftest import PASSWORD, csrf_token, log_in, make_app, make_user
 
@@ -296,6 +297,23 @@ def test_de_ch_formats():
 @pytest.mark.parametrize("centimes", [0, 5, 99, 100, 123450, 123456789, -5, -250, -123456])
 def test_amounts_in_centimes_read_as_the_same_francs_as_decimals(centimes):
     assert format_centimes(centimes) == format_chf(Decimal(centimes) / 100)
+
+
+def test_status_tags_name_the_state_and_escape_what_they_show():
+    from orders.models import InterpreterStatus, OrderStatus
+
+    assert status_tag(OrderStatus.SHIPPED) == (
+        f'<span class="status status-{OrderStatus.SHIPPED.value}">'
+        f"{OrderStatus.SHIPPED.label}</span>"
+    )
+    assert "status-" in status_tag(next(iter(InterpreterStatus)))
+
+    class Hostile:
+        value, label = '"><script>', "<b>"
+
+    assert status_tag(Hostile()) == (
+        '<span class="status status-&#34;&gt;&lt;script&gt;">&lt;b&gt;</span>'
+    )
 
 
 @pytest.mark.parametrize("app_config", [{"DEMO_ACCOUNTS_ALLOWED": True}])
