@@ -31,6 +31,7 @@ class Size:
     mails: int  # queued for the outbox-drain scenario
     requests: int  # per HTTP scenario
     inbox_page: int  # the deep page of the canton inbox scenario
+    rounds: int  # of baseline and portal scenarios (bench/run.py shows the medians)
 
 
 SIZES = {
@@ -41,8 +42,11 @@ SIZES = {
         mails=10_000,
         requests=400,
         inbox_page=500,
+        rounds=3,
     ),
-    "smoke": Size(users=12, orders=400, interpreter_orders=60, mails=40, requests=16, inbox_page=2),
+    "smoke": Size(
+        users=12, orders=400, interpreter_orders=60, mails=40, requests=16, inbox_page=2, rounds=1
+    ),
 }
 
 

@@ -1,7 +1,8 @@
 """Run the benchmark: build the data set, serve the portal and the baseline under gunicorn,
 drive them from a separate load-generator process, print one table and write JSON.
 
-    python -m bench.run [--scale full|smoke] [--requests N] [--concurrency 8] [--workers 4]
+    python -m bench.run [--scale full|smoke] [--requests N] [--rounds 3] [--concurrency 8]
+                        [--workers 4]
 
 SQLite (WAL) always; PostgreSQL too when BENCH_DATABASE_URL is set or a server answers on
 127.0.0.1:5432 (a temporary database is created and dropped). Exits non-zero when a scenario
@@ -15,6 +16,7 @@ import os
 import re
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -405,18 +407,13 @@ def bench_backend(label: str, database_url: str, args, size) -> dict:
     from bench.baseline import create_table
 
     create_table(database_url)
-    log(f"{label}: baseline")
-    with gunicorn("bench.baseline:app", database_url, args.workers) as (base_url, _process):
-        baseline = run_load(
-            base_url,
-            {
-                **spec,
-                "accounts": {},
-                "scenarios": [s.to_json() for s in scenarios.BASELINE_SCENARIOS],
-            },
-        )
-    log(f"{label}: portal")
-    with gunicorn("wsgi:app", database_url, args.workers) as (base_url, master):
+    rounds_wanted = args.rounds or size.rounds
+    # Both servers run side by side, and each round measures the baseline right before the
+    # portal: a machine that speeds up or slows down during the run moves both alike.
+    with (
+        gunicorn("bench.baseline:app", database_url, args.workers) as (baseline_url, _process),
+        gunicorn("wsgi:app", database_url, args.workers) as (base_url, master),
+    ):
         client = kanton_client(base_url)
         http = [s.to_json() for s in scenarios.HTTP_SCENARIOS]
         first = next(s["path"] for s in http if s["name"] == "canton inbox page 1")
@@ -424,7 +421,20 @@ def bench_backend(label: str, database_url: str, args, size) -> dict:
         for s in http:
             s["path"] = s["path"].replace("{deep_page}", deep)
             s["name"] = s["name"].replace("page N", f"page {size.inbox_page}")
-        portal = run_load(base_url, {**spec, "scenarios": http})
+        rounds = []
+        for number in range(1, rounds_wanted + 1):
+            log(f"{label}: round {number} of {rounds_wanted}: baseline, then portal")
+            baseline = run_load(
+                baseline_url,
+                {
+                    **spec,
+                    "accounts": {},
+                    "scenarios": [s.to_json() for s in scenarios.BASELINE_SCENARIOS],
+                },
+            )
+            rounds.append(
+                {"baseline": baseline, "portal": run_load(base_url, {**spec, "scenarios": http})}
+            )
         exports = []
         for scenario in scenarios.EXPORT_SCENARIOS:
             log(f"{label}: {scenario.name}")
@@ -442,26 +452,55 @@ def bench_backend(label: str, database_url: str, args, size) -> dict:
         # Other processes on the machine skew the numbers: the load average tells how much.
         "load_average": [round(x, 1) for x in os.getloadavg()],
         "dataset": summary,
-        "baseline": baseline,
-        "portal": portal,
+        "rounds": rounds,
+        **combine(rounds),
         "exports": exports,
         "mails": mails,
     }
 
 
+def combine(rounds: list[dict]) -> dict:
+    """One row per scenario over the rounds: the median of req/s and of each latency, and the
+    ratio to the baseline as the median of each round's ratio (with its lowest and highest)."""
+    baseline = _medians([r["baseline"] for r in rounds])
+    portal = _medians([r["portal"] for r in rounds])
+    for index, row in enumerate(portal):
+        ratios = []
+        for measured in rounds:
+            base = {b["baseline"]: b["rps"] for b in measured["baseline"]}
+            ratios.append(measured["portal"][index]["rps"] / base[row["baseline"]])
+        row["ratio"] = round(statistics.median(ratios), 2)
+        row["ratio_range"] = [round(min(ratios), 2), round(max(ratios), 2)]
+    for row in baseline:
+        row["ratio"], row["ratio_range"] = 1.0, [1.0, 1.0]
+    return {"baseline": baseline, "portal": portal}
+
+
+def _medians(runs: list[list[dict]]) -> list[dict]:
+    combined = []
+    for rows in zip(*runs, strict=True):
+        row = dict(rows[0])
+        for key in ("rps", "p50_ms", "p95_ms", "p99_ms"):
+            row[key] = round(statistics.median(r[key] for r in rows), 1)
+        for key in ("requests", "errors"):
+            row[key] = sum(r[key] for r in rows)
+        row["error_samples"] = sorted({e for r in rows for e in r["error_samples"]})[:5]
+        combined.append(row)
+    return combined
+
+
 def table(results: list[dict]) -> str:
     lines = [
         f"{'backend':<10} {'scenario':<34} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
-        f"{'p99 ms':>8} {'ratio':>6} {'err':>4}"
+        f"{'p99 ms':>8} {'ratio':>6} {'rounds':>10} {'err':>4}"
     ]
     for result in results:
-        base = {row["baseline"]: row["rps"] for row in result["baseline"]}
         for row in result["baseline"] + result["portal"]:
-            ratio = row["rps"] / base[row["baseline"]] if base.get(row["baseline"]) else 0
+            low, high = row["ratio_range"]
             lines.append(
                 f"{result['backend']:<10} {row['name']:<34} {row['rps']:>8.1f} "
                 f"{row['p50_ms']:>8.1f} {row['p95_ms']:>8.1f} {row['p99_ms']:>8.1f} "
-                f"{ratio:>6.2f} {row['errors']:>4}"
+                f"{row['ratio']:>6.2f} {f'{low:.2f}–{high:.2f}':>10} {row['errors']:>4}"
             )
         for row in result["exports"]:
             lines.append(
@@ -499,6 +538,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", choices=sorted(SIZES), default="full")
     parser.add_argument("--requests", type=int, help="per scenario (default: by scale)")
+    parser.add_argument(
+        "--rounds", type=int, help="baseline-then-portal rounds, medians shown (default: by scale)"
+    )
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (README: 4)")
     parser.add_argument("--backend", choices=["all", "sqlite", "postgresql"], default="all")

@@ -26,7 +26,9 @@ def grow(*, users: int, orders: int, interpreter_orders: int, mails: int, audit:
     """Add records of every listed kind: orders and interpreter orders of Olten by several
     Olten accounts, accounts in several municipalities, outbox mails and audit events."""
     ctx = dataset.Context(
-        size=dataset.Size(users, orders, interpreter_orders, mails, 0, 1),
+        size=dataset.Size(
+            users, orders, interpreter_orders, mails, requests=0, inbox_page=1, rounds=1
+        ),
         rng=random.Random(users + orders),
         now=utcnow() - timedelta(days=1),
     )
