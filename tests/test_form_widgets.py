@@ -1,0 +1,56 @@
+"""The portal's forms render WTForms' own HTML, whatever writes the attributes
+(orders/forms/fields.py swaps the plain inputs for ones that write them faster)."""
+
+import importlib
+import pkgutil
+
+import pytest
+from markupsafe import Markup
+from wtforms import StringField
+
+import orders.forms
+from orders.forms.fields import FAST_INPUTS, PortalForm
+
+for module in pkgutil.iter_modules(orders.forms.__path__):
+    importlib.import_module(f"orders.forms.{module.name}")
+
+TYPED = "Müller & Söhne \"<script>alert('x')</script>\""
+
+
+def form_classes(base=PortalForm):
+    for cls in base.__subclasses__():
+        yield cls
+        yield from form_classes(cls)
+
+
+@pytest.mark.parametrize("form_class", sorted(set(form_classes()), key=lambda c: c.__qualname__))
+def test_every_plain_input_renders_what_wtforms_renders(app, form_class):
+    with app.test_request_context(method="POST"):
+        form = form_class(meta={"csrf": False})
+        swapped = [f for f in form if type(f.widget) in FAST_INPUTS.values()]
+        for field in swapped:
+            if isinstance(field, StringField):
+                field.data = TYPED
+            else:
+                field.raw_data = [TYPED]
+            own = type(field.widget).__mro__[1]()
+            for extra in ({}, {"aria_invalid": "true", "class_": "zip", "data_hint": TYPED}):
+                rendered = field(**extra)
+                assert isinstance(rendered, Markup)
+                assert rendered == own(field, **extra), field.name
+    if form_class.__name__ in {"LoginForm", "OrderForm", "InterpreterForm"}:
+        assert swapped, "the form's text inputs should have been swapped"
+
+
+def test_the_swap_keeps_a_widget_the_field_names(app):
+    from wtforms.widgets import TextArea
+
+    class WithOwnWidget(PortalForm):
+        note = StringField(widget=TextArea())
+
+    with app.test_request_context():
+        assert type(WithOwnWidget(meta={"csrf": False}).note.widget) is TextArea
+
+
+def test_wtforms_own_inputs_are_the_ones_swapped():
+    assert all(fast.__mro__[1] is own for own, fast in FAST_INPUTS.items())
