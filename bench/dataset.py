@@ -328,9 +328,10 @@ def interpreter_orders(ctx: Context) -> None:
 
 
 def reports(ctx: Context) -> None:
-    """Ten years (since the programme's first tariffs) of submitted half-year reports and
-    self-declarations for every municipality, each with its one version, computed with the
-    tariffs of its period like a real submission."""
+    """The last ten years (at most since the programme's first tariffs, 2017) of half-year
+    reports and self-declarations for every municipality: each one whose due date has passed,
+    submitted with its one version, computed with the tariffs of its period like a real
+    submission."""
     from orders.extensions import db
     from orders.models import (
         DeclarationVersion,
@@ -344,7 +345,8 @@ def reports(ctx: Context) -> None:
 
     rng, this_year = ctx.rng, ctx.now.year
     first_tariff = db.session.scalar(select(func.min(Tariff.valid_from)))
-    years = range(max(this_year - REPORT_YEARS, first_tariff.year), this_year)
+    today = ctx.now.date()
+    years = range(max(this_year - REPORT_YEARS + 1, first_tariff.year), this_year + 1)
     report_rows, report_versions, declaration_rows, declaration_versions = [], [], [], []
     numbers = {"R": {}, "S": {}}
 
@@ -356,6 +358,8 @@ def reports(ctx: Context) -> None:
     declaration_id = (db.session.scalar(select(func.max(SelfDeclaration.id))) or 0) + 1
     for year in years:
         for half in (1, 2):
+            if deadlines.report_due(year, half) > today:
+                continue
             tariffs = payout.tariffs_on(deadlines.period_end(year, half))
             submitted = datetime.combine(deadlines.report_due(year, half), time(9), UTC)
             for municipality_id in ctx.municipality_ids:
@@ -402,6 +406,8 @@ def reports(ctx: Context) -> None:
                     )
                 )
                 report_id += 1
+        if deadlines.declaration_due(year) > today:
+            continue
         tariffs = payout.tariffs_on(date(year, 12, 31))
         submitted = datetime.combine(deadlines.declaration_due(year), time(9), UTC)
         for municipality_id in ctx.municipality_ids:
