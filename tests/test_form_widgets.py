@@ -42,14 +42,23 @@ def test_every_plain_input_renders_what_wtforms_renders(app, form_class):
         assert swapped, "the form's text inputs should have been swapped"
 
 
-def test_the_swap_keeps_a_widget_the_field_names(app):
-    from wtforms.widgets import TextArea
+def test_the_swap_keeps_a_widget_the_field_names_or_sets_up_differently(app):
+    from wtforms import PasswordField
+    from wtforms.widgets import PasswordInput, TextArea
 
-    class WithOwnWidget(PortalForm):
+    class ShownPasswordField(PasswordField):
+        widget = PasswordInput(hide_value=False)
+
+    class WithOwnWidgets(PortalForm):
         note = StringField(widget=TextArea())
+        secret = ShownPasswordField()
+        password = PasswordField()
 
     with app.test_request_context():
-        assert type(WithOwnWidget(meta={"csrf": False}).note.widget) is TextArea
+        form = WithOwnWidgets(meta={"csrf": False})
+        assert type(form.note.widget) is TextArea
+        assert type(form.secret.widget) is PasswordInput
+        assert type(form.password.widget) is FAST_INPUTS[PasswordInput]
 
 
 def test_wtforms_own_inputs_are_the_ones_swapped():

@@ -12,13 +12,15 @@ class PortalForm(FlaskForm):
 
     class Meta:
         def bind_field(self, form, unbound_field, options):
-            """Fields whose widget is one of WTForms' plain inputs get the same input with its
-            attributes written by `_html_params` (same HTML, a fraction of the time), unless
-            the field names a widget of its own."""
+            """Fields whose widget is one of WTForms' plain inputs, with its default settings,
+            get the same input with its attributes written by `_html_params` (same HTML, a
+            fraction of the time); a field naming a widget of its own keeps it."""
             default = getattr(unbound_field.field_class, "widget", None)
             fast = FAST_INPUTS.get(type(default))
             if fast is not None and "widget" not in unbound_field.kwargs:
-                options = {**options, "widget": fast()}
+                widget = fast()
+                if vars(widget) == vars(default):
+                    options = {**options, "widget": widget}
             return super().bind_field(form, unbound_field, options)
 
 
@@ -69,8 +71,8 @@ def _writing_attributes_fast(widget_class: type) -> type:
     return type(widget_class.__name__, (widget_class,), {"html_params": staticmethod(_html_params)})
 
 
-# WTForms' inputs whose instances carry no settings beyond their defaults: a fresh one of the
-# subclass renders what the field's own widget would.
+# WTForms' plain inputs and their counterparts: a fresh counterpart renders what the field's
+# own widget would when that one has the default settings (PortalForm.Meta checks).
 FAST_INPUTS = {
     widget_class: _writing_attributes_fast(widget_class)
     for widget_class in (
