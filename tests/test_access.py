@@ -81,13 +81,18 @@ def test_unknown_municipality_is_404_too(client, olten_user):
     assert client.get("/gemeinde/9999").status_code == 404
 
 
-def test_leitgemeinde_staff_act_for_member_municipalities_only(client, app):
+def log_in_as_leitgemeinde_derendingen(client) -> None:
+    """Derendingen (2517) leads Deitingen (2516) and Etziken (2518); log in one of its staff."""
     derendingen = municipality(2517)
     for member in (2516, 2518):
         municipality(member).lead = derendingen
     db.session.commit()
     make_user("ib@derendingen.ch", 2517)
     log_in(client, "ib@derendingen.ch")
+
+
+def test_leitgemeinde_staff_act_for_member_municipalities_only(client, app):
+    log_in_as_leitgemeinde_derendingen(client)
     for bfs_nr in (2517, 2516, 2518):
         assert client.get(f"/gemeinde/{bfs_nr}").status_code == 200, bfs_nr
     page = client.get("/gemeinde/2517").get_data(as_text=True)
@@ -97,12 +102,7 @@ def test_leitgemeinde_staff_act_for_member_municipalities_only(client, app):
 
 
 def test_dashboards_name_the_leitgemeinde_and_its_members(client, app, kanton_user):
-    derendingen = municipality(2517)
-    for member in (2518, 2516):
-        municipality(member).lead = derendingen
-    db.session.commit()
-    make_user("ib@derendingen.ch", 2517)
-    log_in(client, "ib@derendingen.ch")
+    log_in_as_leitgemeinde_derendingen(client)
     client.get("/gemeinde/2517")
     with count_queries() as statements:
         page = client.get("/gemeinde/2517").get_data(as_text=True)
