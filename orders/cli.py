@@ -3,6 +3,7 @@
 import secrets
 import signal
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 import click
@@ -141,6 +142,24 @@ def create_kanton(email, name):
     )
 
 
+def run_worker(one_round: Callable[[], bool], loop: bool, interval: float) -> None:
+    """Run one round of a worker, or with `loop` round after round until SIGTERM, which lets
+    the round in progress finish. A round returns whether more may be waiting (then the next
+    follows at once, otherwise after `interval` seconds)."""
+    stopping = []
+    previous = signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    try:
+        while True:
+            more_waiting = one_round()
+            if not loop or stopping:
+                break
+            if not more_waiting:
+                time.sleep(interval)
+            db.session.remove()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 @mail_cli.command("deliver")
 @click.option("--loop", is_flag=True, help="Keep running and deliver new mails as they come.")
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds.")
@@ -150,20 +169,17 @@ def deliver(loop, interval):
         raise click.ClickException(
             "MAIL_SERVER ist nicht gesetzt: die Mails bleiben im Postausgang des Portals lesbar."
         )
-    stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-    while True:
+
+    def one_round() -> bool:
         report = outbox.deliver_due()
         if report.handled:
             click.echo(
                 f"versandt {report.sent}, später erneut {report.retrying}, "
                 f"fehlgeschlagen {report.failed}"
             )
-        if not loop or stopping:
-            break
-        if report.handled < current_app.config["MAIL_BATCH_SIZE"]:
-            time.sleep(interval)
-        db.session.remove()
+        return report.handled >= current_app.config["MAIL_BATCH_SIZE"]
+
+    run_worker(one_round, loop, interval)
 
 
 # Expired export files are looked for at most this often by a looping worker.
@@ -178,28 +194,23 @@ def exports_run(loop, interval):
 
     SIGTERM lets the job being built finish, then the worker stops.
     """
-    stopping = []
-    previous = signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     if loop:
         click.echo("Export-Worker läuft (SIGTERM beendet ihn nach dem laufenden Export).")
     purged_at = None
-    try:
-        while True:
-            if purged_at is None or time.monotonic() - purged_at >= EXPORT_PURGE_EVERY:
-                removed = export_jobs.purge_expired()
-                purged_at = time.monotonic()
-                if removed:
-                    click.echo(f"{removed} abgelaufene Exporte gelöscht.")
-            built = export_jobs.run_due_jobs(max_jobs=1 if loop else None)
-            if built:
-                click.echo(f"{built} Export(e) bearbeitet.")
-            if not loop or stopping:
-                break
-            if not built:
-                time.sleep(interval)
-            db.session.remove()
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+
+    def one_round() -> bool:
+        nonlocal purged_at
+        if purged_at is None or time.monotonic() - purged_at >= EXPORT_PURGE_EVERY:
+            removed = export_jobs.purge_expired()
+            purged_at = time.monotonic()
+            if removed:
+                click.echo(f"{removed} abgelaufene Exporte gelöscht.")
+        built = export_jobs.run_due_jobs(max_jobs=1 if loop else None)
+        if built:
+            click.echo(f"{built} Export(e) bearbeitet.")
+        return bool(built)
+
+    run_worker(one_round, loop, interval)
 
 
 @mail_cli.command("aufraeumen")
