@@ -27,7 +27,7 @@ def form_classes(base=PortalForm):
 def test_every_plain_input_renders_what_wtforms_renders(app, form_class):
     with app.test_request_context(method="POST"):
         form = form_class(meta={"csrf": False})
-        swapped = [f for f in form if type(f.widget) in FAST_INPUTS.values()]
+        swapped = [f for f in form if any(f.widget is w for w in FAST_INPUTS.values())]
         for field in swapped:
             if isinstance(field, StringField):
                 field.data = TYPED
@@ -58,8 +58,8 @@ def test_the_swap_keeps_a_widget_the_field_names_or_sets_up_differently(app):
         form = WithOwnWidgets(meta={"csrf": False})
         assert type(form.note.widget) is TextArea
         assert type(form.secret.widget) is PasswordInput
-        assert type(form.password.widget) is FAST_INPUTS[PasswordInput]
+        assert form.password.widget is FAST_INPUTS[PasswordInput]
 
 
 def test_wtforms_own_inputs_are_the_ones_swapped():
-    assert all(fast.__mro__[1] is own for own, fast in FAST_INPUTS.items())
+    assert all(type(fast).__mro__[1] is own for own, fast in FAST_INPUTS.items())

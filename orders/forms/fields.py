@@ -17,10 +17,12 @@ class PortalForm(FlaskForm):
             fraction of the time); a field naming a widget of its own keeps it."""
             default = getattr(unbound_field.field_class, "widget", None)
             fast = FAST_INPUTS.get(type(default))
-            if fast is not None and "widget" not in unbound_field.kwargs:
-                widget = fast()
-                if vars(widget) == vars(default):
-                    options = {**options, "widget": widget}
+            if (
+                fast is not None
+                and "widget" not in unbound_field.kwargs
+                and vars(fast) == vars(default)
+            ):
+                options = {**options, "widget": fast}
             return super().bind_field(form, unbound_field, options)
 
 
@@ -67,12 +69,16 @@ def _html_params(**kwargs) -> Markup:
     return Markup(" ".join(params))  # noqa: S704  # nosec B704
 
 
-def _writing_attributes_fast(widget_class: type) -> type:
-    return type(widget_class.__name__, (widget_class,), {"html_params": staticmethod(_html_params)})
+def _writing_attributes_fast(widget_class: type):
+    """One instance, shared by every field like WTForms' own class-level widgets."""
+    fast_class = type(
+        widget_class.__name__, (widget_class,), {"html_params": staticmethod(_html_params)}
+    )
+    return fast_class()
 
 
-# WTForms' plain inputs and their counterparts: a fresh counterpart renders what the field's
-# own widget would when that one has the default settings (PortalForm.Meta checks).
+# WTForms' plain inputs and their counterparts: the counterpart renders what the field's own
+# widget would when that one has the default settings (PortalForm.Meta checks).
 FAST_INPUTS = {
     widget_class: _writing_attributes_fast(widget_class)
     for widget_class in (
