@@ -1,12 +1,15 @@
-"""Swiss German (de-CH) formats for dates, times and amounts, and the status tag of lists."""
+"""Swiss German (de-CH) formats for dates, times and amounts, the status tag of lists and the
+options of list filters."""
 
 import unicodedata
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from flask import Flask
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 ZURICH = ZoneInfo("Europe/Zurich")
 
@@ -60,6 +63,29 @@ def status_tag(status) -> Markup:
     return STATUS_TAG % (status.value, status.label)
 
 
+def select_options(
+    items: Iterable, chosen: object, value: str | None = None, label: str | None = None
+) -> Markup:
+    """The <option>s of a list filter's <select>, the chosen one selected. `value` and `label`
+    name the items' attributes (as in Jinja's `map(attribute=…)`); without them an item is both.
+
+    One call instead of a template loop: the inbox's filter lists all 104 municipalities, and
+    Jinja's per-option work (escaping, the comparison, the output pieces) was a tenth of it."""
+    chosen = "" if chosen is None else str(chosen)
+    value_of = attrgetter(value) if value else None
+    label_of = attrgetter(label) if label else None
+    options = []
+    for item in items:
+        item_value = str(value_of(item) if value_of else item)
+        selected = " selected" if item_value == chosen else ""
+        options.append(
+            f'<option value="{escape(item_value)}"{selected}>'
+            f"{escape(label_of(item) if label_of else item)}</option>"
+        )
+    # Every value and label is escaped above.
+    return Markup("".join(options))  # noqa: S704  # nosec B704
+
+
 def german_sort_key(text: str) -> str:
     """Sort Bärschwil with Barschwil, not after Zuchwil (databases sort bytes by default)."""
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
@@ -72,3 +98,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_chf, "chf")
     app.add_template_filter(format_centimes, "centimes")
     app.add_template_filter(status_tag, "status_tag")
+    app.add_template_global(select_options)

@@ -7,10 +7,10 @@ import zipfile
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
 from orders.extensions import db
-from orders.models import CatalogueItem, Order, OrderStatus
+from orders.models import CatalogueItem, Municipality, Order, OrderKind, OrderStatus
 from orders.services import outbox
 from tests.conftest import log_in, make_user, post_form, text_body
 from tests.test_bestellungen import FORM, order_data, submit
@@ -125,6 +125,19 @@ def test_inbox_filters(app, canton):
     today = grenchen.created_at.date().isoformat()
     assert len(numbers(von=today, bis=today)) == 3
     assert numbers(von="2000-01-01", bis="2000-12-31") == set()
+    # The filter shows what was chosen, and lists every municipality.
+    page = canton.get(
+        "/kanton/bestellungen", query_string={"gemeinde": "2546", "status": "versandt"}
+    ).get_data(as_text=True)
+    assert page.count(" selected>") == 2
+    assert '<option value="2546" selected>Grenchen</option>' in page
+    assert '<option value="versandt" selected>versandt</option>' in page
+    assert page.count("<option value=") - page.count('<option value="">') == (
+        db.session.scalar(select(func.count(Municipality.id)))
+        + len(OrderStatus)
+        + len(OrderKind)
+        + db.session.scalar(select(func.count(Municipality.bezirk.distinct())))
+    )
 
 
 def test_csv_export_opens_in_excel_with_umlauts(app, canton):

@@ -20,6 +20,7 @@ from orders.formatting import (
     format_date,
     format_datetime,
     format_number,
+    select_options,
     status_tag,
 )
 from tests.conftest import PASSWORD, csrf_token, log_in, make_app, make_user
@@ -313,6 +314,28 @@ def test_status_tags_name_the_state_and_escape_what_they_show():
 
     assert status_tag(Hostile()) == (
         '<span class="status status-&#34;&gt;&lt;script&gt;">&lt;b&gt;</span>'
+    )
+
+
+def test_select_options_mark_the_chosen_one_and_escape_what_they_show():
+    from types import SimpleNamespace
+
+    from orders.models import OrderStatus
+
+    municipalities = [
+        SimpleNamespace(bfs_nr=2581, name="Olten"),
+        SimpleNamespace(bfs_nr=2546, name="Grenchen"),
+    ]
+    assert select_options(municipalities, "2546", "bfs_nr", "name") == (
+        '<option value="2581">Olten</option><option value="2546" selected>Grenchen</option>'
+    )
+    assert select_options(municipalities, None, "bfs_nr", "name").count(" selected") == 0
+    assert select_options(["Lebern", "Olten"], "Olten") == (
+        '<option value="Lebern">Lebern</option><option value="Olten" selected>Olten</option>'
+    )
+    assert select_options(OrderStatus, "versandt", "value", "label").count("selected") == 1
+    assert select_options(['"><script>'], None) == (
+        '<option value="&#34;&gt;&lt;script&gt;">&#34;&gt;&lt;script&gt;</option>'
     )
 
 
