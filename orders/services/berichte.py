@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -616,16 +616,20 @@ def participating(bezirk: str | None = None, on: date | None = None) -> list[Mun
     """The municipalities in the programme for a period that starts on `on`: those taking part,
     and those merged away since that still existed then (Halten and Oekingen, valid until
     31.12.2025, no longer "participate" but owe their reports for 2025)."""
+    return sorted_by_name(db.session.scalars(_participating(bezirk, on)))
+
+
+def _participating(bezirk: str | None, on: date | None) -> Select:
     if on is None:
         statement = select(Municipality).where(Municipality.participates.is_(True))
     else:
         statement = select(Municipality).where(
-            or_(Municipality.participates.is_(True), Municipality.valid_until >= on)
+            or_(Municipality.participates.is_(True), Municipality.valid_until >= on),
+            or_(Municipality.valid_until.is_(None), Municipality.valid_until >= on),
         )
     if bezirk:
         statement = statement.where(Municipality.bezirk == bezirk)
-    found = db.session.scalars(statement)
-    return sorted_by_name(m for m in found if on is None or m.is_valid_on(on))
+    return statement
 
 
 def status_of(record, due: date, today: date) -> tuple[str, str]:
@@ -681,6 +685,9 @@ def declaration_overview(year: int, bezirk: str | None = None) -> list[OverviewR
     ]
 
 
+PAYOUT_MUNICIPALITY = (Municipality.id, Municipality.bfs_nr, Municipality.name, Municipality.bezirk)
+
+
 def payout_table(year: int, half: int | None = None) -> list[payout.PayoutRow]:
     """Per participating municipality the amounts of its latest submitted version(s); the base
     contribution only in the yearly table and only where the declaration was submitted.
@@ -689,9 +696,11 @@ def payout_table(year: int, half: int | None = None) -> list[payout.PayoutRow]:
     JSON by the database: a constant number of queries and no JSON decoded per row.
     """
     halves = (half,) if half else (1, 2)
+    # What the table shows of a municipality, as plain rows: no ORM object for each of ~100.
+    municipalities = _participating(None, deadlines.period_start(year, half or 1))
     rows = {
         m.id: payout.PayoutRow(municipality=m)
-        for m in participating(on=deadlines.period_start(year, half or 1))
+        for m in db.session.execute(municipalities.with_only_columns(*PAYOUT_MUNICIPALITY))
     }
     report_keys = tuple(payout.AMOUNT_KEYS)
     reports = db.session.execute(
@@ -751,7 +760,8 @@ def _add_rows_for_former_municipalities(rows: dict, records) -> None:
     """A municipality that no longer takes part still gets its row for what it submitted."""
     missing = {municipality_id for municipality_id, *_ in records} - rows.keys()
     if missing:
-        for m in db.session.scalars(select(Municipality).where(Municipality.id.in_(missing))):
+        statement = select(*PAYOUT_MUNICIPALITY).where(Municipality.id.in_(missing))
+        for m in db.session.execute(statement):
             rows[m.id] = payout.PayoutRow(municipality=m)
 
 

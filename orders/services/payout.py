@@ -154,7 +154,7 @@ def chf(centimes: int | None):
 
 @dataclass
 class PayoutRow:
-    municipality: object
+    municipality: object  # with id, bfs_nr, name and bezirk (a Municipality or a row of them)
     case: int = 0
     interpreter: int = 0
     s_conversations: int = 0
