@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import joinedload
 
 from orders.extensions import db
@@ -23,14 +23,18 @@ def start_session(user: User) -> str:
     return token
 
 
+# Built once: every request runs it, and building it anew cost ~0.1 ms, more than its SQL.
+# One query per request, not three: base.html shows the user's municipality.
+SESSION_BY_TOKEN_HASH = (
+    select(LoginSession)
+    .where(LoginSession.token_hash == bindparam("token_hash"))
+    .options(joinedload(LoginSession.user).joinedload(User.municipality))
+)
+
+
 def load_user(token: str) -> User | None:
     """Flask-Login's user loader: the user of a live session, or None (logged out)."""
-    login_session = db.session.scalar(
-        select(LoginSession)
-        .where(LoginSession.token_hash == token_hash(token))
-        # One query per request, not three: base.html shows the user's municipality.
-        .options(joinedload(LoginSession.user).joinedload(User.municipality))
-    )
+    login_session = db.session.scalar(SESSION_BY_TOKEN_HASH, {"token_hash": token_hash(token)})
     if login_session is None:
         return None
     now = utcnow()
