@@ -36,6 +36,20 @@ class ScenarioError(RuntimeError):
     pass
 
 
+def order_form_data(token: str, quantity_names: list[str], form: str) -> dict:
+    """The order form as a clerk fills it, three quantities and a fresh submission key: checked
+    (`form` "order-check") or submitted ("order-submit"). Also used by bench/profile.py."""
+    data = {
+        **ORDER_FIELDS,
+        "csrf_token": token,
+        "submission_key": uuid.uuid4().hex,
+        "action": "submit" if form == "order-submit" else "check",
+    }
+    for name in quantity_names[:3]:
+        data[name] = "2"
+    return data
+
+
 def csrf(page: str) -> str:
     match = CSRF_RE.search(page)
     if not match:
@@ -79,15 +93,9 @@ class VirtualUser:
         if scenario["form"] is None:
             return await self.client.post(path, data={"note": "x"})
         token, quantities = await self.form(path)
-        data = {
-            **ORDER_FIELDS,
-            "csrf_token": token,
-            "submission_key": uuid.uuid4().hex,
-            "action": "submit" if scenario["form"] == "order-submit" else "check",
-        }
-        for name in quantities[:3]:
-            data[name] = "2"
-        return await self.client.post(path, data=data)
+        return await self.client.post(
+            path, data=order_form_data(token, quantities, scenario["form"])
+        )
 
 
 def percentile(sorted_values: list[float], share: float) -> float:

@@ -2,6 +2,7 @@
 
     DATABASE_URL=sqlite:////tmp/bench.db python -m bench.profile [--email …] [--repeat 5] URL
     DATABASE_URL=sqlite:////tmp/bench.db python -m bench.profile --time 700 URL
+    DATABASE_URL=… python -m bench.profile --email <Gemeinde account> --form order-submit URL
 
 Logs in through the login form (the benchmark data set's password), requests URL once to warm
 up, then `--repeat` times under the profiler; prints the call tree and writes
@@ -9,16 +10,19 @@ up, then `--repeat` times under the profiler; prints the call tree and writes
 request over N requests in 7 batches (lowest and median batch). Run it before and after a
 change, alternately and a few times: between runs the numbers move by up to 10 % on this
 machine, and a smaller gain cannot be told from that.
+
+`--form order-check` / `order-submit`: URL is an order form; each request posts it as the load
+generator does (bench/load.py), checked or submitted (every submission a new order).
 """
 
 import argparse
-import re
 import statistics
 import time
 
 from pyinstrument import Profiler
 
 from bench.dataset import KANTON_EMAIL, PASSWORD
+from bench.load import CSRF_RE, QUANTITY_RE, order_form_data
 
 
 def main() -> None:
@@ -28,6 +32,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--html", default="/tmp/profile.html")
     parser.add_argument("--time", type=int, metavar="N", help="time N requests, no profiler")
+    parser.add_argument("--form", choices=["order-check", "order-submit"], help="post URL's form")
     args = parser.parse_args()
 
     from orders import create_app
@@ -35,32 +40,45 @@ def main() -> None:
     app = create_app({"PORTAL_ENV": "development"})
     client = app.test_client()
     page = client.get("/anmelden").get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    token = CSRF_RE.search(page).group(1)
     response = client.post(
         "/anmelden", data={"csrf_token": token, "email": args.email, "password": PASSWORD}
     )
     if response.status_code != 302:
         raise SystemExit(f"login as {args.email} answered {response.status_code}")
-    print(args.url, client.get(args.url).status_code)
+    send = request_sender(client, args.url, args.form)
+    print(args.url, send().status_code)
     if args.time:
-        print(time_requests(client, args.url, args.time))
+        print(time_requests(send, args.time))
         return
     profiler = Profiler(interval=0.0005)
     with profiler:
         for _ in range(args.repeat):
-            client.get(args.url).get_data()
+            send()
     print(profiler.output_text(unicode=True, color=False, show_all=False))
     with open(args.html, "w") as handle:
         handle.write(profiler.output_html())
 
 
-def time_requests(client, url: str, requests: int, batches: int = 7) -> str:
+def request_sender(client, url: str, form: str | None):
+    """A function that makes the request once, the whole answer read: GET url, or post the
+    order form at url."""
+    if form is None:
+        return lambda: client.get(url, buffered=True)
+    page = client.get(url).get_data(as_text=True)
+    token, quantity_names = CSRF_RE.search(page).group(1), QUANTITY_RE.findall(page)
+    return lambda: client.post(
+        url, data=order_form_data(token, quantity_names, form), buffered=True
+    )
+
+
+def time_requests(send, requests: int, batches: int = 7) -> str:
     per_batch = max(requests // batches, 1)
     milliseconds = []
     for _ in range(batches):
         started = time.process_time()
         for _ in range(per_batch):
-            client.get(url).get_data()
+            send()
         milliseconds.append((time.process_time() - started) / per_batch * 1000)
     return (
         f"CPU ms per request: lowest {min(milliseconds):.2f}, "
