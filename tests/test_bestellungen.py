@@ -185,6 +185,23 @@ def test_bad_input_gets_a_message_beside_the_field_and_keeps_the_rest(
     assert orders_count() == 0
 
 
+def test_every_problem_is_named_at_once_the_missing_quantities_too(clerk):
+    """A clerk who forgot the quantities and mistyped the postcode learns both in one go."""
+    no_quantities = {key: "" for key in order_data() if key.startswith("qty__")}
+    page = submit(clerk, delivery_zip="46", **no_quantities).get_data(as_text=True)
+    assert "Bitte geben Sie bei mindestens einer Position eine Menge ein." in page
+    assert 'id="delivery_zip-error"' in page
+    assert orders_count() == 0
+
+
+def test_a_mistyped_quantity_is_not_called_missing(clerk):
+    no_quantities = {key: "" for key in order_data() if key.startswith("qty__")}
+    page = submit(clerk, **{**no_quantities, "qty__mappe__de": "zehn"}).get_data(as_text=True)
+    assert 'id="qty__mappe__de-error"' in page
+    assert "mindestens einer Position" not in page
+    assert orders_count() == 0
+
+
 def test_over_the_items_maximum(clerk):
     letter = item_id("Willkommensbrief")
     page = submit(clerk, **{f"qty__{letter}__en": "201"}).get_data(as_text=True)

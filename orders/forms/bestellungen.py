@@ -102,8 +102,12 @@ class OrderForm(PortalForm):
     quantity_fields: list[tuple[str, CatalogueItem | None, Language]] = []
 
     def validate(self, extra_validators=None) -> bool:
+        """Every field's own checks, and at least one quantity: said together with the other
+        problems, not after they are fixed. A quantity that could not be read has its own
+        message and is not called missing."""
         valid = super().validate(extra_validators)
-        if valid and not any(self[name].data for name, _item, _language in self.quantity_fields):
+        quantities = [self[name] for name, _item, _language in self.quantity_fields]
+        if not any(field.data or field.errors for field in quantities):
             self.form_errors.append("Bitte geben Sie bei mindestens einer Position eine Menge ein.")
             return False
         return valid
