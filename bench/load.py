@@ -57,6 +57,11 @@ def csrf(page: str) -> str:
     return match.group(1)
 
 
+def order_form_fields(page: str) -> tuple[str, list[str]]:
+    """The CSRF token and the quantity fields' names of an order form page."""
+    return csrf(page), QUANTITY_RE.findall(page)
+
+
 async def log_in(base_url: str, email: str, password: str) -> httpx.AsyncClient:
     client = httpx.AsyncClient(base_url=base_url, timeout=120, follow_redirects=False)
     page = await client.get("/anmelden")
@@ -83,7 +88,7 @@ class VirtualUser:
             response = await self.client.get(path)
             if response.status_code != 200:
                 raise ScenarioError(f"GET {path} answered {response.status_code}")
-            self.forms[path] = (csrf(response.text), QUANTITY_RE.findall(response.text))
+            self.forms[path] = order_form_fields(response.text)
         return self.forms[path]
 
     async def request(self, scenario: dict) -> httpx.Response:

@@ -22,7 +22,7 @@ import time
 from pyinstrument import Profiler
 
 from bench.dataset import KANTON_EMAIL, PASSWORD
-from bench.load import CSRF_RE, QUANTITY_RE, order_form_data
+from bench.load import csrf, order_form_data, order_form_fields
 
 
 def main() -> None:
@@ -40,9 +40,8 @@ def main() -> None:
     app = create_app({"PORTAL_ENV": "development"})
     client = app.test_client()
     page = client.get("/anmelden").get_data(as_text=True)
-    token = CSRF_RE.search(page).group(1)
     response = client.post(
-        "/anmelden", data={"csrf_token": token, "email": args.email, "password": PASSWORD}
+        "/anmelden", data={"csrf_token": csrf(page), "email": args.email, "password": PASSWORD}
     )
     if response.status_code != 302:
         raise SystemExit(f"login as {args.email} answered {response.status_code}")
@@ -65,8 +64,7 @@ def request_sender(client, url: str, form: str | None):
     order form at url."""
     if form is None:
         return lambda: client.get(url, buffered=True)
-    page = client.get(url).get_data(as_text=True)
-    token, quantity_names = CSRF_RE.search(page).group(1), QUANTITY_RE.findall(page)
+    token, quantity_names = order_form_fields(client.get(url).get_data(as_text=True))
     return lambda: client.post(
         url, data=order_form_data(token, quantity_names, form), buffered=True
     )
