@@ -231,6 +231,38 @@ def test_other_conversation_needs_a_description(clerk):
     assert 'id="conversation_other-error"' in page
 
 
+def test_field_and_booking_rule_problems_are_shown_at_once(clerk):
+    page = submit(
+        clerk,
+        orderer_name="",
+        participants="drei",
+        location_room="",
+        conversation_type="andere",
+        reference="MK 03.04.1988",
+        appointment_date=working_day_after(today(), 1).isoformat(),
+    ).get_data(as_text=True)
+    for field in (
+        "orderer_name",
+        "participants",
+        "location_room",
+        "conversation_other",
+        "reference",
+        "called_heks",
+    ):
+        assert f'id="{field}-error"' in page, field
+    assert db.session.scalar(select(InterpreterRequest)) is None
+
+
+@pytest.mark.parametrize(
+    "field", ["setting", "conversation_type", "start_time", "duration_minutes"]
+)
+def test_a_value_the_form_cannot_read_is_named_once_and_nothing_is_placed(clerk, field):
+    page = submit(clerk, **{field: "unlesbar"}).get_data(as_text=True)
+    assert page.count(f'id="{field}-error"') == 1
+    assert "Der Termin liegt in der Vergangenheit." not in page
+    assert db.session.scalar(select(InterpreterRequest)) is None
+
+
 def test_double_submission_makes_one_order(clerk):
     submit(clerk, "same")
     submit(clerk, "same")

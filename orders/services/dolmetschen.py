@@ -45,21 +45,25 @@ class BookingError(ValueError):
 
 @dataclass
 class Booking:
-    conversation_type: ConversationType
+    """What the form asks. A value the form could not read is None (the form names it beside
+    its field); check_booking leaves out the rules that need it, and only a booking the form
+    read in full is placed."""
+
+    conversation_type: ConversationType | None
     conversation_other: str
-    appointment_date: date
-    start_time: time
-    duration_minutes: int
-    setting: Setting
+    appointment_date: date | None
+    start_time: time | None
+    duration_minutes: int | None
+    setting: Setting | None
     location_address: str
     location_room: str
     onsite_contact_name: str
     onsite_contact_phone: str
     remote_instructions: str
-    language: Language
+    language: Language | None
     dialect: str
     country_of_origin: str
-    participants: int
+    participants: int | None
     gender_preference: GenderPreference
     reference: str
     preparation_notes: str
@@ -80,22 +84,31 @@ def is_short_notice(day: date, now: datetime | None = None) -> bool:
     return working_days_between(today, day) < lead
 
 
-def check_booking(booking: Booking, now: datetime | None = None) -> list[BookingError]:
-    """Every rule the booking breaks, each tied to its field."""
-    now = now or utcnow()
-    problems = []
+def _date_problems(booking: Booking, now: datetime) -> list[BookingError]:
     if appointment_start(booking.appointment_date, booking.start_time) <= now:
-        problems.append(BookingError("Der Termin liegt in der Vergangenheit.", "appointment_date"))
-    elif is_short_notice(booking.appointment_date, now) and not booking.called_heks:
-        problems.append(
+        return [BookingError("Der Termin liegt in der Vergangenheit.", "appointment_date")]
+    if is_short_notice(booking.appointment_date, now) and not booking.called_heks:
+        return [
             BookingError(
                 "Der Termin ist weniger als zwei Arbeitstage entfernt. Bitte rufen Sie HEKS "
                 "Linguadukt zusätzlich an und bestätigen Sie das hier.",
                 "called_heks",
             )
-        )
+        ]
+    return []
+
+
+def check_booking(booking: Booking, now: datetime | None = None) -> list[BookingError]:
+    """Every rule the booking breaks, each tied to its field; a rule needing a value the form
+    could not read (None) is left out, so the form shows its own and these problems at once."""
+    now = now or utcnow()
+    problems = []
+    if booking.appointment_date is not None and booking.start_time is not None:
+        problems += _date_problems(booking, now)
     duration = booking.duration_minutes
-    if not MIN_DURATION <= duration <= MAX_DURATION or duration % DURATION_STEP:
+    if duration is not None and (
+        not MIN_DURATION <= duration <= MAX_DURATION or duration % DURATION_STEP
+    ):
         problems.append(
             BookingError(
                 "Die Dauer liegt zwischen 30 Minuten und 4 Stunden, in Schritten von 15 Minuten.",
@@ -120,7 +133,7 @@ def check_booking(booking: Booking, now: datetime | None = None) -> list[Booking
         ):
             if not getattr(booking, field).strip():
                 problems.append(BookingError(message, field))
-    elif not booking.remote_instructions.strip():
+    elif booking.setting is not None and not booking.remote_instructions.strip():
         problems.append(
             BookingError(
                 "Bitte beschreiben Sie, wie die dolmetschende Person teilnimmt (Link oder "

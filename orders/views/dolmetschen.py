@@ -1,6 +1,7 @@
 """Gemeinde staff order interpreters through HEKS Linguadukt and record what happened."""
 
 import uuid
+from enum import StrEnum
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -110,24 +111,34 @@ def _prefill(template: InterpreterRequest | None) -> dict:
     return data
 
 
+def _choice(enum: type[StrEnum], value: str | None) -> StrEnum | None:
+    """The choice as its enum, or None for one the form refused (it says so itself)."""
+    try:
+        return enum(value)
+    except ValueError:
+        return None
+
+
 def _booking(form: InterpreterForm) -> dolmetschen.Booking:
+    """The booking as the form read it, also where it could not read every field."""
     return dolmetschen.Booking(
-        conversation_type=ConversationType(form.conversation_type.data),
+        conversation_type=_choice(ConversationType, form.conversation_type.data),
         conversation_other=form.conversation_other.data or "",
         appointment_date=form.appointment_date.data,
         start_time=form.start_time.data,
         duration_minutes=form.duration_minutes.data,
-        setting=Setting(form.setting.data),
+        setting=_choice(Setting, form.setting.data),
         location_address=form.location_address.data or "",
         location_room=form.location_room.data or "",
         onsite_contact_name=form.onsite_contact_name.data or "",
         onsite_contact_phone=form.onsite_contact_phone.data or "",
         remote_instructions=form.remote_instructions.data or "",
-        language=db.session.get(Language, form.language.data),
+        language=db.session.get(Language, form.language.data) if form.language.data else None,
         dialect=form.dialect.data or "",
         country_of_origin=form.country_of_origin.data or "",
         participants=form.participants.data,
-        gender_preference=GenderPreference(form.gender_preference.data or "egal"),
+        gender_preference=_choice(GenderPreference, form.gender_preference.data)
+        or GenderPreference.ANY,
         reference=form.reference.data or "",
         preparation_notes=form.preparation_notes.data or "",
         orderer_name=form.orderer_name.data,
@@ -139,14 +150,16 @@ def _booking(form: InterpreterForm) -> dolmetschen.Booking:
 
 def _valid_booking(form: InterpreterForm) -> dolmetschen.Booking | None:
     """The booking if the form and the booking rules are satisfied; else None, with every
-    problem beside its field."""
-    if not form.validate():
-        return None
+    problem beside its field at once: the booking rules are checked also when some fields are
+    wrong (a field the form already names keeps only its own message)."""
+    fields_valid = form.validate()
     booking = _booking(form)
     problems = dolmetschen.check_booking(booking)
     for problem in problems:
-        form[problem.field].errors = [*form[problem.field].errors, str(problem)]
-    return None if problems else booking
+        field = form[problem.field]
+        if not field.errors:
+            field.errors = [str(problem)]
+    return booking if fields_valid and not problems else None
 
 
 @bp.route("/gemeinde/<int:bfs_nr>/dolmetschen/neu", methods=["GET", "POST"])
