@@ -6,11 +6,12 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 from icalendar import Calendar
+from markupsafe import escape
 from sqlalchemy import select
 
 from orders.extensions import db
 from orders.formatting import ZURICH, local_time
-from orders.models import InterpreterRequest, InterpreterStatus
+from orders.models import ConversationType, InterpreterRequest, InterpreterStatus
 from orders.models.types import utcnow
 from orders.services import dolmetschen, outbox
 from orders.services.calendar import is_working_day, working_days_between
@@ -260,6 +261,20 @@ def test_a_value_the_form_cannot_read_is_named_once_and_nothing_is_placed(clerk,
     page = submit(clerk, **{field: "unlesbar"}).get_data(as_text=True)
     assert page.count(f'id="{field}-error"') == 1
     assert "Der Termin liegt in der Vergangenheit." not in page
+    assert db.session.scalar(select(InterpreterRequest)) is None
+
+
+@pytest.mark.parametrize(
+    "kind, other, shown",
+    [
+        ("erstinfo", "", ConversationType.FIRST_INFORMATION.label),
+        ("andere", "Elterngespräch", f"{ConversationType.OTHER.label}: Elterngespräch"),
+    ],
+)
+def test_check_page_shows_the_conversation(clerk, kind, other, shown):
+    data = {**booking_data(conversation_type=kind, conversation_other=other), "action": "check"}
+    page = post_form(clerk, FORM, {**data, "submission_key": "k1"}).get_data(as_text=True)
+    assert f"<dt>Gespräch</dt><dd>{escape(shown)}</dd>" in page
     assert db.session.scalar(select(InterpreterRequest)) is None
 
 

@@ -39,6 +39,13 @@ class Setting(enum.StrEnum):
         return {"vor_ort": "vor Ort", "video": "Video", "telefon": "Telefon"}[self.value]
 
 
+def conversation_label(conversation_type: ConversationType, other: str) -> str:
+    """The kind of conversation as shown to people: an "other" one with its description."""
+    if conversation_type is ConversationType.OTHER and other:
+        return f"{conversation_type.label}: {other}"
+    return conversation_type.label
+
+
 class GenderPreference(enum.StrEnum):
     ANY = "egal"
     WOMAN = "frau"
@@ -124,9 +131,7 @@ class InterpreterRequest(db.Model):
 
     @property
     def conversation_label(self) -> str:
-        if self.conversation_type is ConversationType.OTHER and self.conversation_other:
-            return f"{self.conversation_type.label}: {self.conversation_other}"
-        return self.conversation_type.label
+        return conversation_label(self.conversation_type, self.conversation_other)
 
 
 class InterpreterEvent(db.Model):

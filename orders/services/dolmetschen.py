@@ -22,6 +22,7 @@ from orders.models import (
     Setting,
     User,
 )
+from orders.models.interpreting import conversation_label
 from orders.models.types import utcnow
 from orders.services import audit
 from orders.services.calendar import working_days_between
@@ -71,6 +72,11 @@ class Booking:
     orderer_phone: str
     orderer_email: str
     called_heks: bool
+
+    @property
+    def conversation_label(self) -> str:
+        """As the order will show it (booking_facts on the check page)."""
+        return conversation_label(self.conversation_type, self.conversation_other)
 
 
 def appointment_start(day: date, start: time) -> datetime:
