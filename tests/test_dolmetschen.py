@@ -453,3 +453,10 @@ def test_canton_overview_export_and_counts(app, kanton_user, olten_user):
         r"<td class=\"num\">0</td>",
         counts,
     )
+
+
+@pytest.mark.parametrize("year, status", [(2016, 404), (2017, 200), (99999, 404)])
+def test_counts_exist_from_the_first_year_to_next_year(canton, year, status):
+    assert canton.get(f"/kanton/dolmetschen/zahlen?jahr={year}").status_code == status
+    next_year = today().year + 1
+    assert canton.get(f"/kanton/dolmetschen/zahlen?jahr={next_year}").status_code == 200

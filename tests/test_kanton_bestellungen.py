@@ -144,7 +144,7 @@ def test_csv_export_opens_in_excel_with_umlauts(app, canton):
     place_orders(app, 2)
     response = canton.get("/kanton/bestellungen/export.csv?gemeinde=2581")
     assert response.status_code == 200
-    assert response.headers["Content-Type"].startswith("text/csv")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in response.headers["Content-Disposition"]
     text = response.get_data().decode("utf-8")
     assert text.startswith("\ufeff")

@@ -283,7 +283,7 @@ def can_submit_declaration(year: int, today: date | None = None) -> bool:
 def period_exists(year: int, half: int | None = None, today: date | None = None) -> bool:
     """A period that has begun, within the years the portal keeps."""
     today = today or deadlines.today_local()
-    if not 2017 <= year <= today.year or half not in (None, 1, 2):
+    if not deadlines.FIRST_YEAR <= year <= today.year or half not in (None, 1, 2):
         return False
     return half is None or deadlines.period_start(year, half) <= today
 

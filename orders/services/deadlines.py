@@ -7,6 +7,8 @@ from orders.formatting import local_time
 from orders.models.types import utcnow
 
 REMINDER_DAYS_BEFORE = 14
+# The programme's first year (the tariffs of KRS-GEF-2017/01): no period starts before it.
+FIRST_YEAR = 2017
 
 
 def half_of(day: date) -> tuple[int, int]:

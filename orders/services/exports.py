@@ -56,7 +56,7 @@ def csv_response(columns: list[str], rows: Iterable[list], filename: str) -> Res
 
     return Response(
         stream_with_context(generate()),
-        mimetype="text/csv; charset=utf-8",
+        mimetype="text/csv",  # Werkzeug adds "; charset=utf-8" to a text type
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 

@@ -42,7 +42,7 @@ def _period_args() -> tuple[int, int | None]:
     default_year, default_half = deadlines.previous_half(*deadlines.half_of(today))
     year = request.args.get("jahr", type=int) or default_year
     half = request.args.get("halbjahr", type=int)
-    if not 2017 <= year <= today.year + 1:
+    if not deadlines.FIRST_YEAR <= year <= today.year + 1:
         abort(404)
     if "halbjahr" not in request.args and "jahr" not in request.args:
         half = default_half
@@ -85,7 +85,7 @@ def _counts(rows) -> Counter:
 @kanton_required
 def declarations():
     year = request.args.get("jahr", type=int) or deadlines.today_local().year - 1
-    if not 2017 <= year <= deadlines.today_local().year:
+    if not deadlines.FIRST_YEAR <= year <= deadlines.today_local().year:
         abort(404)
     bezirk = request.args.get("bezirk") or None
     rows = berichte.declaration_overview(year, bezirk)
@@ -189,7 +189,7 @@ def _payout_period() -> tuple[int, int | None]:
     today = deadlines.today_local()
     year = request.args.get("jahr", type=int) or today.year - 1
     half = request.args.get("halbjahr", type=int)
-    if not 2017 <= year <= today.year or half not in (None, 1, 2):
+    if not deadlines.FIRST_YEAR <= year <= today.year or half not in (None, 1, 2):
         abort(404)
     return year, half
 

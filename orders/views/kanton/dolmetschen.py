@@ -10,7 +10,7 @@ from orders.extensions import db
 from orders.formatting import format_date, format_datetime, local_time
 from orders.models import InterpreterRequest, InterpreterStatus, Language, Municipality
 from orders.models.types import utcnow
-from orders.services import dolmetschen, exports
+from orders.services import deadlines, dolmetschen, exports
 from orders.services.gemeinden import sorted_by_name
 from orders.views.kanton import kanton_required
 
@@ -116,11 +116,16 @@ def export(fmt: str):
 @bp.get("/zahlen")
 @kanton_required
 def counts():
-    year = request.args.get("jahr", type=int) or local_time(utcnow()).year
+    this_year = local_time(utcnow()).year
+    year = request.args.get("jahr", type=int) or this_year
+    # The programme's first year to next year's bookings; any other year has no page.
+    if not deadlines.FIRST_YEAR <= year <= this_year + 1:
+        abort(404)
     rows = db.session.execute(dolmetschen.half_year_counts(year)).all()
     return render_template(
         "kanton/dolmetschen/counts.html",
         year=year,
+        years=(deadlines.FIRST_YEAR, this_year + 1),
         rows=rows,
         total_h1=sum(r.h1 for r in rows),
         total_h2=sum(r.h2 for r in rows),
