@@ -4,9 +4,12 @@ import re
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
+from orders.extensions import db
+from orders.models import Order, OrderStatus
 from orders.services import outbox
-from tests.conftest import PASSWORD, first_link, make_user
+from tests.conftest import PASSWORD, first_link, log_in, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -139,10 +142,49 @@ def test_interpreter_order_and_cancellation(live_server, smtp_server, page, mail
 
     page.get_by_role("link", name="Bestellung ansehen").click()
     page.get_by_label("Grund (geht an HEKS)").fill("Gespräch verschoben")
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Einsatz stornieren").click()
+    assert len(questions) == 1 and number in questions[0] and "HEKS Linguadukt" in questions[0]
+    expect(page.get_by_role("button", name="Einsatz stornieren")).to_be_visible()
+    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Einsatz stornieren").click()
     expect(page.get_by_text("Der Einsatz ist storniert")).to_be_visible()
 
     outbox.deliver_due()
     heks = [m["Subject"] for m in smtp_server.to(mail_app.config["HEKS_MAIL_TO"])]
+    assert len(heks) == 2
     assert heks[0].startswith(f"Dolmetschbestellung {number}") and heks[0].endswith("Dari, Olten")
     assert heks[1].startswith(f"STORNIERUNG Dolmetschbestellung {number}")
+
+
+def test_cancelling_an_order_asks_first(live_server, page, mail_app):
+    from tests.test_bestellungen import submit
+
+    make_user("clerk@olten.ch", 2581, name="Clara Clerk")
+    client = mail_app.test_client()
+    log_in(client, "clerk@olten.ch")
+    submit(client)
+    order = db.session.scalar(select(Order))
+
+    page.goto(f"{live_server}/anmelden")
+    page.get_by_label("E-Mail-Adresse").fill("clerk@olten.ch")
+    page.get_by_label("Passwort").fill(PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    page.goto(f"{live_server}/bestellungen/{order.number}")
+
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Bestellung stornieren").click()
+    assert questions == [
+        f"Bestellung {order.number} wirklich stornieren? Das kann nicht rückgängig gemacht werden."
+    ]
+    expect(page.get_by_role("button", name="Bestellung stornieren")).to_be_visible()
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).status is OrderStatus.RECEIVED
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Bestellung stornieren").click()
+    expect(page.get_by_text(f"Die Bestellung {order.number} ist storniert.")).to_be_visible()
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).status is OrderStatus.CANCELLED

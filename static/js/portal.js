@@ -1,11 +1,18 @@
 // Small progressive enhancements; every page works without them.
 "use strict";
 
+// A form with data-confirm asks before it is sent (e.g. a cancellation that cannot be undone).
+// Registered before .submit-once so that a declined form can still be sent later.
+document.addEventListener("submit", function (event) {
+  var question = event.target.dataset.confirm;
+  if (question && !window.confirm(question)) event.preventDefault();
+});
+
 // A form marked .submit-once sends once: a double click does not send it twice. (The server
 // also recognises a resent form by its one-time key.)
 document.addEventListener("submit", function (event) {
   var form = event.target;
-  if (!form.classList.contains("submit-once")) return;
+  if (event.defaultPrevented || !form.classList.contains("submit-once")) return;
   if (form.dataset.sent) { event.preventDefault(); return; }
   form.dataset.sent = "1";
 });
