@@ -278,6 +278,12 @@ def test_check_page_shows_the_conversation(clerk, kind, other, shown):
     assert db.session.scalar(select(InterpreterRequest)) is None
 
 
+def test_error_summary_leads_to_a_radio_groups_first_option(clerk):
+    page = submit(clerk, conversation_type="").get_data(as_text=True)
+    assert 'href="#conversation_type-0"' in page and 'id="conversation_type-0"' in page
+    assert 'href="#orderer_name"' not in page  # fields without errors are not listed
+
+
 def test_double_submission_makes_one_order(clerk):
     submit(clerk, "same")
     submit(clerk, "same")
