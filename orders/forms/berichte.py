@@ -53,6 +53,10 @@ class ReportForm(PortalForm):
     def figures(self) -> dict:
         return {key: self[key].data for key in FIGURES}
 
+    def unreadable(self) -> set[str]:
+        """The figures whose input is no whole number: their None is not an empty field."""
+        return {key for key in FIGURES if self[key].process_errors}
+
 
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)

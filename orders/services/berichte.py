@@ -2,6 +2,7 @@
 and mails, reopening for a correction, version history, the canton's overview and payouts,
 and the deadline reminders."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -190,10 +191,16 @@ def side_by_side(items_per_version: list[list[tuple[str, str]]]) -> list[Version
 # --- rules ------------------------------------------------------------------------------------
 
 
-def check_report(figures: dict, documents_filed: bool, *, submit: bool) -> list[ReportError]:
-    """Every problem of the figures; on submit all figures and the tick are required."""
+def check_report(
+    figures: dict, documents_filed: bool, *, submit: bool, unreadable: Collection[str] = ()
+) -> list[ReportError]:
+    """Every problem of the figures; on submit all figures and the tick are required.
+    `unreadable` names the figures the form could not read (None there does not mean empty):
+    the rules needing them are left out, the form names those fields itself."""
     problems = []
     for key in FIGURES:
+        if key in unreadable:
+            continue
         value = figures.get(key)
         if value is None:
             if submit:
@@ -201,6 +208,8 @@ def check_report(figures: dict, documents_filed: bool, *, submit: bool) -> list[
         elif not 0 <= value <= MAX_COUNT:
             problems.append(ReportError(f"Bitte eine ganze Zahl von 0 bis {MAX_COUNT}.", key))
     for part, total in OF_WHICH.items():
+        if part in unreadable or total in unreadable:
+            continue
         if (figures.get(part) or 0) > (figures.get(total) or 0):
             problems.append(
                 ReportError(

@@ -65,12 +65,32 @@ def _report_context(municipality: Municipality, year: int, half: int) -> dict:
     }
 
 
+NOT_SAVED = "Der Entwurf wurde nicht gespeichert: bitte korrigieren Sie die markierten Felder."
+SAVED_WITH_PROBLEMS = (
+    "Der Entwurf ist gespeichert. Vor dem Einreichen bitte noch die markierten Angaben "
+    "korrigieren oder ergänzen."
+)
+
+
 def _show_problems(form, problems) -> None:
+    """The rules' problems beside their fields; a field with a message of its own (from the
+    form's validation) keeps only that one."""
+    own = {field.name for field in form if field.errors}
     for problem in problems:
+        if problem.field in own:
+            continue
         if problem.field and problem.field in form:
             form[problem.field].errors = [*form[problem.field].errors, str(problem)]
         else:
             form.form_errors.append(str(problem))
+
+
+def _not_saved(template: str, form, problems, **context):
+    """A field the form could not take: nothing is stored, and the clerk is told so, with every
+    problem at once (the rules are checked as far as their inputs could be read)."""
+    _show_problems(form, problems)
+    flash(NOT_SAVED, "error")
+    return render_template(template, form=form, **context)
 
 
 @bp.route("/gemeinde/<int:bfs_nr>/berichte/<int:year>/<int:half>", methods=["GET", "POST"])
@@ -98,11 +118,16 @@ def report(bfs_nr: int, year: int, half: int):
 
     form = ReportForm()
     action = request.form.get("action", "save")
-    if action == "edit" or not form.validate():
+    if action == "edit":
         return render_template("berichte/report_form.html", form=form, report=record, **context)
+    fields_valid = form.validate()
     figures = form.figures()
     submit = action in ("check", "submit")
-    problems = berichte.check_report(figures, form.documents_filed.data, submit=submit)
+    problems = berichte.check_report(
+        figures, form.documents_filed.data, submit=submit, unreadable=form.unreadable()
+    )
+    if not fields_valid:
+        return _not_saved("berichte/report_form.html", form, problems, report=record, **context)
     # What was typed is kept as the draft, even when a submit rule still fails.
     try:
         record = berichte.save_report_draft(
@@ -128,6 +153,8 @@ def report(bfs_nr: int, year: int, half: int):
                 f"Einreichen ist ab dem {first_day.strftime('%d.%m.%Y')} möglich; der Entwurf "
                 "ist gespeichert."
             )
+        else:
+            flash(SAVED_WITH_PROBLEMS, "success")
         return render_template("berichte/report_form.html", form=form, report=record, **context)
     if action == "save":
         flash("Der Entwurf ist gespeichert. Sie können ihn jederzeit weiter bearbeiten.", "success")
@@ -213,13 +240,21 @@ def declaration(bfs_nr: int, year: int):
         )
     form = DeclarationForm()
     action = request.form.get("action", "save")
-    if action == "edit" or not form.validate():
+    if action == "edit":
         return render_template(
             "berichte/declaration_form.html", form=form, declaration=record, **context
         )
+    # The rules are checked also when a field is wrong, so that every problem shows at once: a
+    # number the form could not read is None there (no range rule), and a field with a message
+    # of its own keeps only that one.
+    fields_valid = form.validate()
     data = form.declaration_data()
     submit = action in ("check", "submit")
     problems = berichte.check_declaration(data, submit=submit)
+    if not fields_valid:
+        return _not_saved(
+            "berichte/declaration_form.html", form, problems, declaration=record, **context
+        )
     try:
         record = berichte.save_declaration_draft(municipality, year, data, current_user)
     except berichte.ReportError as error:
@@ -233,6 +268,8 @@ def declaration(bfs_nr: int, year: int):
             form.form_errors.append(
                 f"Einreichen ist ab dem 01.01.{year + 1} möglich; der Entwurf ist gespeichert."
             )
+        else:
+            flash(SAVED_WITH_PROBLEMS, "success")
         return render_template(
             "berichte/declaration_form.html", form=form, declaration=record, **context
         )
