@@ -411,6 +411,10 @@ def test_period_overview_states_and_bezirk_filter(app, kanton_user, olten_user, 
     assert declarations.status_code == 200 and "fehlt" in declarations.get_data(as_text=True)
 
 
+def payout_row(page: str, name: str) -> str:
+    return re.search(rf"<tr><td>{name}</td>.*?</tr>", page, re.S).group()
+
+
 def test_payout_table_and_exports(app, kanton_user, olten_user):
     olten = app.test_client()
     log_in(olten, "clerk@olten.ch")
@@ -421,10 +425,15 @@ def test_payout_table_and_exports(app, kanton_user, olten_user):
     log_in(canton, "koordination@kanton.ch")
     # Without the self-declaration: no base contribution.
     page = canton.get(f"/kanton/berichte/auszahlung?jahr={year}").get_data(as_text=True)
-    assert "CHF 10&#39;800.00" in page and "keine Selbstdeklaration" in page
+    assert "CHF 10&#39;800.00" in page
+    # A short "–" in the cell (the long text made the table too wide), explained under it.
+    assert 'title="keine Selbstdeklaration"' in payout_row(page, "Olten")
+    assert "(keine Selbstdeklaration)" not in page
+    assert "«–» beim Sockelbeitrag: keine Selbstdeklaration" in page
     post_declaration(olten, year=year)
     page = canton.get(f"/kanton/berichte/auszahlung?jahr={year}").get_data(as_text=True)
     assert "CHF 37&#39;247.00" in page and "CHF 48&#39;047.00" in page
+    assert "keine Selbstdeklaration" not in payout_row(page, "Olten")
     half_year = canton.get(f"/kanton/berichte/auszahlung?jahr={year}&halbjahr=1")
     assert "CHF 5&#39;400.00" in half_year.get_data(as_text=True)
 

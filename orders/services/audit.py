@@ -1,9 +1,51 @@
-"""Record who did what, in the transaction of the change itself."""
+"""Record who did what, in the transaction of the change itself, and show it in German."""
+
+import json
 
 from flask import has_request_context, request
 
 from orders.extensions import db
 from orders.models import AuditEvent, User
+
+# Every action recorded anywhere in orders/ (a test checks that none is missing).
+ACTION_LABELS = {
+    "login": "Anmeldung",
+    "login.failed": "Anmeldung fehlgeschlagen",
+    "logout": "Abmeldung",
+    "user.invite": "Person eingeladen",
+    "user.reinvite": "Einladung erneut gesendet",
+    "user.accept_invitation": "Einladung angenommen",
+    "user.request_password_reset": "Link zum Zurücksetzen des Passworts angefordert",
+    "user.request_password_reset_unknown": "Passwort-Link für unbekannte Adresse angefordert",
+    "user.reset_password": "Passwort zurückgesetzt",
+    "user.change_password": "Passwort geändert",
+    "user.update": "Angaben geändert",
+    "user.activate": "Konto aktiviert",
+    "user.deactivate": "Konto deaktiviert",
+    "municipality.update": "Gemeinde geändert",
+    "order.create": "Bestellung aufgegeben",
+    "order.status": "Status der Bestellung geändert",
+    "catalogue.create": "Artikel erfasst",
+    "catalogue.update": "Artikel geändert",
+    "interpreter.create": "Dolmetscheinsatz bestellt",
+    "interpreter.cancel": "Dolmetscheinsatz storniert",
+    "interpreter.confirm": "Dolmetscheinsatz bestätigt",
+    "interpreter.outcome": "Dolmetscheinsatz abgeschlossen",
+    "interpreter.retention": "Angaben zu Dolmetscheinsätzen gelöscht (Aufbewahrungsfrist)",
+    "report.submit": "Halbjahresbericht eingereicht",
+    "report.reopen": "Halbjahresbericht zur Korrektur geöffnet",
+    "declaration.submit": "Selbstdeklaration eingereicht",
+    "declaration.reopen": "Selbstdeklaration zur Korrektur geöffnet",
+    "document.create": "Dokument hochgeladen",
+    "document.update": "Dokument geändert",
+    "document.version": "Neue Fassung eines Dokuments hochgeladen",
+    "document.hide": "Dokument ausgeblendet",
+    "document.show": "Dokument eingeblendet",
+    "infomail.send": "Infomail versandt",
+    "mail.resend": "Nachricht erneut gesendet",
+    "mail.resend_all": "Fehlgeschlagene Nachrichten erneut gesendet",
+    "export.request": "Export angefordert",
+}
 
 
 def record(
@@ -27,3 +69,25 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def action_label(action: str) -> str:
+    """The German label of an action; the code itself for one without a label."""
+    return ACTION_LABELS.get(action, action)
+
+
+def detail_items(detail) -> list[tuple[str, str]]:
+    """An event's details as (key, text) pairs for the Protokoll, umlauts as they are."""
+    if not isinstance(detail, dict):
+        return [("", _text(detail))] if detail else []
+    return [(key, _text(value)) for key, value in detail.items()]
+
+
+def _text(value) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "ja" if value else "nein"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)

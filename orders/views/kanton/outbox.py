@@ -7,7 +7,7 @@ from sqlalchemy.orm import joinedload
 
 from orders.extensions import db
 from orders.models import AuditEvent, MailStatus, OutboxMail
-from orders.services import outbox
+from orders.services import audit, outbox
 from orders.views.kanton import kanton_required
 
 bp = Blueprint("kanton_outbox", __name__, url_prefix="/kanton")
@@ -18,6 +18,10 @@ STATUS_LABELS = {
     MailStatus.SENT: "versandt",
     MailStatus.FAILED: "fehlgeschlagen",
 }
+
+# Also used by the history on a person's page (kanton/user_edit.html).
+bp.add_app_template_filter(audit.action_label, "audit_action")
+bp.add_app_template_filter(audit.detail_items, "audit_detail")
 
 
 @bp.get("/postausgang")

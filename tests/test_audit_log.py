@@ -1,0 +1,130 @@
+"""The audit log in German: a label for every action recorded anywhere in orders/, shown in the
+Protokoll (with the code the filter works on) and in a person's history; details readable."""
+
+import ast
+from pathlib import Path
+
+from orders.extensions import db
+from orders.services import accounts, audit
+
+ORDERS = Path(__file__).resolve().parent.parent / "orders"
+
+
+def _is_audit_record(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "record"
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "audit"
+    )
+
+
+def _strings(nodes) -> set[str]:
+    return {
+        n.value
+        for node in nodes
+        for n in ast.walk(node)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    }
+
+
+def _values_of(name: str, function: ast.FunctionDef, module: ast.Module) -> list[ast.AST]:
+    """What a variable holding the action can be: what the function assigns to it, or, for a
+    parameter, what the module's calls of the function pass for it."""
+    assigned = [
+        node.value
+        for node in ast.walk(function)
+        if isinstance(node, ast.Assign)
+        and any(isinstance(target, ast.Name) and target.id == name for target in node.targets)
+    ]
+    parameters = [arg.arg for arg in function.args.args]
+    if name not in parameters:
+        return assigned
+    position = parameters.index(name)
+    passed = []
+    for call in ast.walk(module):
+        if isinstance(call, ast.Call) and getattr(call.func, "id", None) == function.name:
+            passed += call.args[position : position + 1]
+            passed += [keyword.value for keyword in call.keywords if keyword.arg == name]
+    return assigned + passed
+
+
+def recorded_actions() -> set[str]:
+    """Every action code that orders/ passes to audit.record()."""
+    actions = set()
+    for path in ORDERS.rglob("*.py"):
+        module = ast.parse(path.read_text(encoding="utf-8"))
+        for function in ast.walk(module):
+            if not isinstance(function, ast.FunctionDef):
+                continue
+            for call in filter(_is_audit_record, ast.walk(function)):
+                action = call.args[0]
+                if isinstance(action, ast.Name):
+                    found = _strings(_values_of(action.id, function, module))
+                else:
+                    found = _strings([action])
+                assert found, f"{path.name}:{call.lineno}: cannot tell which action is recorded"
+                actions |= found
+    return actions
+
+
+def test_every_recorded_action_has_a_label():
+    actions = recorded_actions()
+    # The collector finds literals, both sides of a conditional, variables and parameters.
+    assert {"login", "user.deactivate", "user.reset_password", "report.reopen"} <= actions
+    assert sorted(actions - audit.ACTION_LABELS.keys()) == []
+
+
+def test_unknown_action_shows_its_code():
+    assert audit.action_label("user.deactivate") == "Konto deaktiviert"
+    assert audit.action_label("something.new") == "something.new"
+
+
+def test_details_as_readable_pairs():
+    detail = {"reason": "Bitte Programm S prüfen", "held": True, "municipality": None}
+    assert audit.detail_items(detail) == [
+        ("reason", "Bitte Programm S prüfen"),
+        ("held", "ja"),
+        ("municipality", "–"),
+    ]
+    assert audit.detail_items({"changes": {"name": ["Müller", "Käser"]}}) == [
+        ("changes", '{"name": ["Müller", "Käser"]}')
+    ]
+    assert audit.detail_items({}) == []
+
+
+def test_protokoll_shows_label_code_and_umlauts(canton, kanton_user):
+    audit.record(
+        "declaration.reopen",
+        actor=kanton_user,
+        number="SD-2581-2024",
+        reason="Bitte Programm S prüfen",
+    )
+    audit.record("something.new", actor=kanton_user)
+    db.session.commit()
+    page = canton.get("/kanton/protokoll").get_data(as_text=True)
+    assert "Selbstdeklaration zur Korrektur geöffnet" in page
+    assert '<code class="subtle">declaration.reopen</code>' in page
+    assert '<span class="subtle">reason:</span> Bitte Programm S prüfen' in page
+    assert "\\u00fc" not in page
+    assert "<td>something.new</td>" in page
+    # The filter still works on codes.
+    filtered = canton.get("/kanton/protokoll?aktion=declaration.").get_data(as_text=True)
+    assert "Selbstdeklaration zur Korrektur geöffnet" in filtered
+    assert '<code class="subtle">login</code>' not in filtered
+
+
+def test_user_history_shows_labels(canton, kanton_user, olten_user):
+    accounts.update_account(
+        olten_user,
+        kanton_user,
+        name="Sandra Käser",
+        function="",
+        phone="",
+        municipality=olten_user.municipality,
+    )
+    accounts.set_active(olten_user, kanton_user, False)
+    page = canton.get(f"/kanton/benutzer/{olten_user.id}").get_data(as_text=True)
+    assert "Angaben geändert" in page and "Konto deaktiviert" in page
+    assert "user.update" not in page and "user.deactivate" not in page
