@@ -279,6 +279,28 @@ def test_merged_municipality_takes_no_new_orders(client, app):
     assert "nimmt keine neuen Bestellungen mehr an" in response.get_data(as_text=True)
 
 
+def test_a_cancellation_by_the_municipality_is_mailed_to_the_canton(mail_app, smtp_server):
+    make_user("clerk@olten.ch", 2581, name="Clara Clerk")
+    client = mail_app.test_client()
+    log_in(client, "clerk@olten.ch")
+    submit(client)
+    order = db.session.scalar(select(Order))
+    outbox.deliver_due()
+    post_form(
+        client,
+        f"/bestellungen/{order.number}/stornieren",
+        {"reason": "doppelt bestellt"},
+        form_url=f"/bestellungen/{order.number}",
+    )
+    assert outbox.deliver_due().sent == 2  # the orderer's and the canton's
+    new_order_mail, cancellation = smtp_server.to(mail_app.config["ORDER_MAIL_TO"])
+    assert cancellation["Subject"] == f"STORNIERT: Bestellung {order.number}, Olten"
+    assert cancellation["Reply-To"] == "clerk@olten.ch"
+    body = text_body(cancellation)
+    assert "Bitte nicht mehr versenden" in body and "Grund: doppelt bestellt" in body
+    assert "Clara Clerk" in body
+
+
 def test_pending_mails_are_pending(clerk):
     submit(clerk)
     statuses = set(db.session.scalars(select(OutboxMail.status)))

@@ -94,6 +94,21 @@ def compose_order_for_canton(order: Order, order_csv: bytes) -> OutboxMail:
     )
 
 
+def compose_order_cancelled_for_canton(order: Order, actor: User, reason: str) -> OutboxMail:
+    """The canton may be working from the order's mail: it learns at once not to ship it."""
+    return _compose(
+        "order_cancelled_for_canton",
+        to=[current_app.config["ORDER_MAIL_TO"]],
+        subject=f"STORNIERT: Bestellung {order.number}, {order.municipality.name}",
+        kind="order_cancelled_for_canton",
+        reply_to=order.contact_email,
+        order=order,
+        actor=actor,
+        reason=reason,
+        link=portal_url("kanton_bestellungen.show", number=order.number),
+    )
+
+
 def compose_order_status(order: Order, status: OrderStatus, note: str) -> OutboxMail:
     verb = "versandt" if status is OrderStatus.SHIPPED else "storniert"
     return _compose(

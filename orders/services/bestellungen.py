@@ -159,13 +159,16 @@ def change_status(order: Order, new_status: OrderStatus, actor: User, note: str 
 
 
 def cancel_by_municipality(order: Order, actor: User, reason: str) -> None:
-    """Gemeinde staff may cancel as long as the canton has not started on the order."""
+    """Gemeinde staff may cancel as long as the canton has not started on the order; the
+    orderer and the canton's order address are told (in the same transaction)."""
     if order.status is not OrderStatus.RECEIVED:
         raise OrderError(
             "Diese Bestellung ist bereits in Bearbeitung und kann nicht mehr "
             "storniert werden. Bitte wenden Sie sich an die Koordinationsstelle."
         )
-    change_status(order, OrderStatus.CANCELLED, actor, reason or "durch die Gemeinde storniert")
+    reason = reason.strip() or "durch die Gemeinde storniert"
+    emails.compose_order_cancelled_for_canton(order, actor, reason)
+    change_status(order, OrderStatus.CANCELLED, actor, reason)
 
 
 # --- reading and exporting ------------------------------------------------------------------
