@@ -6,6 +6,7 @@ import re
 import shutil
 import socket
 import threading
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -364,3 +365,28 @@ def page(browser):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def postgres_database(migrated_database):
+    """The PostgreSQL test database, or (in a run on SQLite) a fresh one on the local server."""
+    if migrated_database.startswith("postgresql"):
+        yield migrated_database
+        return
+    require_server("PostgreSQL", POSTGRES)
+    name = f"portal_pg_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(
+        f"postgresql+psycopg://postgres@{POSTGRES[0]}:{POSTGRES[1]}/postgres",
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = f"postgresql://postgres@{POSTGRES[0]}:{POSTGRES[1]}/{name}"
+    app = make_app(url)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

@@ -2,14 +2,11 @@
 every connection reset, new ones refused): a clear 503 page, nothing half-written, and the app
 recovers on its own when the database is back."""
 
-import os
 import socket
 import threading
 import uuid
 
-import pytest
-from flask_migrate import upgrade
-from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy import create_engine, event, func, select
 
 from orders.extensions import db
 from orders.models import Order, OutboxMail
@@ -21,7 +18,6 @@ from tests.conftest import (
     make_user,
     post_form,
     prepared,
-    require_server,
 )
 from tests.test_bestellungen import order_data
 
@@ -79,31 +75,6 @@ def _close(connection: socket.socket) -> None:
     except OSError:
         pass
     connection.close()
-
-
-@pytest.fixture
-def postgres_database(migrated_database):
-    """The PostgreSQL test database, or (in a run on SQLite) a fresh one on the local server."""
-    if migrated_database.startswith("postgresql"):
-        yield migrated_database
-        return
-    require_server("PostgreSQL", POSTGRES)
-    name = f"portal_faults_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(
-        f"postgresql+psycopg://postgres@{POSTGRES[0]}:{POSTGRES[1]}/postgres",
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = f"postgresql://postgres@{POSTGRES[0]}:{POSTGRES[1]}/{name}"
-    app = make_app(url)
-    with app.app_context():
-        upgrade()
-        db.engine.dispose()
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def test_postgres_restarting_mid_request_gives_503_writes_nothing_and_recovers(
