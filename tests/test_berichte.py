@@ -532,6 +532,6 @@ def test_declaration_reopen_and_resubmit(app, kanton_user, olten_user):
     assert first.data["foreign_residents"] == 5321 and second.data["foreign_residents"] == 5400
     assert second.amounts["base"] == 5400 * 700
     page = canton.get(detail).get_data(as_text=True)
-    assert '<td class="changed"><mark>5400</mark></td>' in page
+    assert '<td class="changed"><mark>5&#39;400</mark></td>' in page
     tariffs = canton.get("/kanton/berichte/tarife").get_data(as_text=True)
     assert "KRS-GEF-2024/03" in tariffs and "CHF 1&#39;000.00" in tariffs

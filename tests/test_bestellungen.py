@@ -156,7 +156,11 @@ def test_mail_server_down_at_submit_loses_nothing(mail_app, smtp_server):
             None,
             "Bitte geben Sie bei mindestens einer Position eine Menge ein.",
         ),
-        ({"qty__mappe__de": "501"}, "qty__mappe__de", "Höchstens 500 Stück pro Bestellung."),
+        (
+            {"qty__mappe__de": "501"},
+            "qty__mappe__de",
+            "Höchstens 500 Stück pro Sprache und Bestellung.",
+        ),
         ({"qty__mappe__de": "-3"}, "qty__mappe__de", "Die Menge darf nicht negativ sein."),
         ({"qty__mappe__de": "zehn"}, "qty__mappe__de", "Bitte geben Sie eine ganze Zahl ein"),
         ({"desired_date": "2020-01-01"}, "desired_date", "liegt in der Vergangenheit"),
@@ -205,7 +209,7 @@ def test_a_mistyped_quantity_is_not_called_missing(clerk):
 def test_over_the_items_maximum(clerk):
     letter = item_id("Willkommensbrief")
     page = submit(clerk, **{f"qty__{letter}__en": "201"}).get_data(as_text=True)
-    assert "Höchstens 200 Stück pro Bestellung." in page
+    assert "Höchstens 200 Stück pro Sprache und Bestellung." in page
     assert orders_count() == 0
 
 

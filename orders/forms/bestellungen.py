@@ -7,7 +7,7 @@ can add languages and items without a code change.
 from wtforms import DateField, EmailField, HiddenField, StringField, TextAreaField
 from wtforms.validators import Optional, Regexp, ValidationError
 
-from orders.formatting import local_time
+from orders.formatting import format_number, local_time
 from orders.forms.fields import (
     PortalForm,
     WholeNumberField,
@@ -16,6 +16,7 @@ from orders.forms.fields import (
     required,
 )
 from orders.models import CatalogueItem, Language
+from orders.models.catalogue import WELCOME_FOLDER_NAME
 from orders.models.types import utcnow
 
 
@@ -23,6 +24,14 @@ class QuantityField(WholeNumberField):
     """A quantity; an empty field orders none."""
 
     empty_value = 0
+
+
+def limit_text(maximum: int, first: bool = False) -> str:
+    """The rule a quantity field enforces, in the same words in the form's hint and in the
+    error: a field is one article in one language of one order. `first`: it begins a sentence."""
+    return (
+        f"{'H' if first else 'h'}öchstens {format_number(maximum)} Stück pro Sprache und Bestellung"
+    )
 
 
 class QuantityRange:
@@ -35,7 +44,7 @@ class QuantityRange:
         if field.data < 0:
             raise ValidationError("Die Menge darf nicht negativ sein.")
         if field.data > self.maximum:
-            raise ValidationError(f"Höchstens {self.maximum} Stück pro Bestellung.")
+            raise ValidationError(limit_text(self.maximum, first=True) + ".")
 
 
 class SwissDateField(DateField):
@@ -100,6 +109,9 @@ class OrderForm(PortalForm):
 
     # Set by the builders below: (field name, item or None, language) per quantity field.
     quantity_fields: list[tuple[str, CatalogueItem | None, Language]] = []
+    folder_maximum = 0
+    folder_name = WELCOME_FOLDER_NAME
+    limit_text = staticmethod(limit_text)
 
     def validate(self, extra_validators=None) -> bool:
         """Every field's own checks, and at least one quantity: said together with the other
@@ -139,11 +151,16 @@ def folder_form_class(languages: list[Language], maximum: int) -> type[OrderForm
 
 
 def _folder_fields(languages: list[Language], maximum: int):
-    fields = {}
+    # The label names the article too: the error summary shows it before the message.
+    fields = {"folder_maximum": maximum}
     quantity_fields = []
     for language in languages:
         name = quantity_field_name(None, language)
-        fields[name] = QuantityField(language.name, validators=[QuantityRange(maximum)], default=0)
+        fields[name] = QuantityField(
+            f"{WELCOME_FOLDER_NAME}, {language.name}",
+            validators=[QuantityRange(maximum)],
+            default=0,
+        )
         quantity_fields.append((name, None, language))
     return fields, quantity_fields
 

@@ -32,6 +32,10 @@ catalogue_item_languages = Table(
 )
 
 
+# The welcome folder is ordered per language, not from the catalogue: its name in lines and mails.
+WELCOME_FOLDER_NAME = "Abgefüllte Erstinformationsmappe"
+
+
 class CatalogueItem(db.Model):
     """A brochure, flyer, register sheet, letter or supplement the canton ships."""
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased
 
 from orders.emails import berichte as mails
 from orders.extensions import db
+from orders.formatting import format_number
 from orders.models import (
     DeclarationVersion,
     HalfYearReport,
@@ -107,6 +108,8 @@ def display_value(key: str, value) -> str:
         return ", ".join(COOPERATION.get(v, v) for v in value) or "–"
     if isinstance(value, list):
         return ", ".join(map(str, value))
+    if isinstance(value, int):  # counts of people and talks: 1'234, as the number filter writes
+        return format_number(value)
     return str(value)
 
 

@@ -22,6 +22,7 @@ from orders.models import (
     OrderStatus,
     User,
 )
+from orders.models.catalogue import WELCOME_FOLDER_NAME
 from orders.models.types import utcnow
 from orders.services import audit
 from orders.services.numbering import next_number
@@ -49,7 +50,7 @@ class LineDraft:
 
     @property
     def name(self) -> str:
-        return self.item.name if self.item else "Abgefüllte Erstinformationsmappe"
+        return self.item.name if self.item else WELCOME_FOLDER_NAME
 
 
 @dataclass

@@ -27,3 +27,13 @@ function updateConditionalFields() {
 }
 document.addEventListener("change", updateConditionalFields);
 document.addEventListener("DOMContentLoaded", updateConditionalFields);
+
+// After a failed submit the error summary takes the focus, so a screen reader reads it and
+// the keyboard starts from its links (focus() also scrolls it into view). A summary without
+// a tabindex (the login page's) is made focusable for this.
+document.addEventListener("DOMContentLoaded", function () {
+  var summary = document.querySelector(".error-summary");
+  if (!summary) return;
+  if (!summary.hasAttribute("tabindex")) summary.setAttribute("tabindex", "-1");
+  summary.focus();
+});
