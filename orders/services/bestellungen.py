@@ -184,10 +184,16 @@ class OrderFilter:
     date_from: date | None = None
     date_to: date | None = None
     number: str | None = None
+    # Argument name → German message, for a value that cannot be read (the field is then left
+    # out above) or a range that cannot match; the inbox shows them and lists nothing.
+    errors: dict[str, str] = field(default_factory=dict)
 
 
 # The inbox's filter fields, as the list's URL and an export job carry them.
 FILTER_ARGS = ("status", "art", "gemeinde", "bezirk", "von", "bis", "nummer")
+
+INVALID_DATE = "Kein gültiges Datum."
+INVERTED_RANGE = "„Von“ liegt nach „Bis“."
 
 
 def _date_arg(value: str) -> date | None:
@@ -199,19 +205,35 @@ def _date_arg(value: str) -> date | None:
 
 def filter_from_args(args: Mapping[str, str]) -> OrderFilter:
     """The inbox's filter from its URL arguments (or an export job's stored filters); what is
-    not a valid value filters nothing."""
+    not a valid value filters nothing, and is named in the filter's `errors`."""
     status = args.get("status", "")
     kind = args.get("art", "")
     municipality = args.get("gemeinde", "")
-    return OrderFilter(
+    von, bis = args.get("von", "").strip(), args.get("bis", "").strip()
+    order_filter = OrderFilter(
         status=OrderStatus(status) if status in {s.value for s in OrderStatus} else None,
         kind=OrderKind(kind) if kind in {k.value for k in OrderKind} else None,
         bfs_nr=int(municipality) if municipality.isdigit() else None,
         bezirk=args.get("bezirk", "") or None,
-        date_from=_date_arg(args.get("von", "")),
-        date_to=_date_arg(args.get("bis", "")),
+        date_from=_date_arg(von),
+        date_to=_date_arg(bis),
         number=args.get("nummer", "").strip() or None,
     )
+    errors = order_filter.errors
+    if status and order_filter.status is None:
+        errors["status"] = "Unbekannter Status."
+    if kind and order_filter.kind is None:
+        errors["art"] = "Unbekannte Art."
+    if municipality and order_filter.bfs_nr is None:
+        errors["gemeinde"] = "Unbekannte Gemeinde."
+    if von and order_filter.date_from is None:
+        errors["von"] = INVALID_DATE
+    if bis and order_filter.date_to is None:
+        errors["bis"] = INVALID_DATE
+    if order_filter.date_from and order_filter.date_to:
+        if order_filter.date_from > order_filter.date_to:
+            errors["von"] = INVERTED_RANGE
+    return order_filter
 
 
 def describe_filter(args: Mapping[str, str]) -> list[tuple[str, str]]:

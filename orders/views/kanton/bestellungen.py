@@ -25,21 +25,50 @@ bp = Blueprint("kanton_bestellungen", __name__, url_prefix="/kanton")
 
 PAGE_SIZE = 50
 
+# What an order's page carries of the inbox to lead back to it: the filters and the page's
+# position (paging.cursor_args reads "nach", "vor", "seite" and old "page").
+LIST_ARGS = (*bestellungen.FILTER_ARGS, "nach", "vor", "seite", "page")
+
 
 def filters_from_request() -> bestellungen.OrderFilter:
     return bestellungen.filter_from_args(request.args)
 
 
+def list_args_from_request() -> dict[str, str]:
+    """The inbox's arguments in this request, known names only; url_for encodes the values,
+    so a link built from them stays on the inbox whatever they hold."""
+    return {name: request.args[name] for name in LIST_ARGS if request.args.get(name)}
+
+
+def _nothing(per_page: int) -> paging.KeysetPage:
+    return paging.KeysetPage(
+        items=[],
+        page=1,
+        per_page=per_page,
+        total=0,
+        has_prev=False,
+        has_next=False,
+        prev_cursor=None,
+        next_cursor=None,
+    )
+
+
 @bp.get("/bestellungen")
 @kanton_required
 def index():
-    page = paging.keyset_page(
-        bestellungen.filtered_orders(filters_from_request()),
-        Order.created_at,
-        Order.id,
-        per_page=PAGE_SIZE,
-        shown=bestellungen.list_rows,
-        **paging.cursor_args(request.args),
+    order_filter = filters_from_request()
+    # A filter that cannot be read lists nothing rather than more than was asked for.
+    page = (
+        _nothing(PAGE_SIZE)
+        if order_filter.errors
+        else paging.keyset_page(
+            bestellungen.filtered_orders(order_filter),
+            Order.created_at,
+            Order.id,
+            per_page=PAGE_SIZE,
+            shown=bestellungen.list_rows,
+            **paging.cursor_args(request.args),
+        )
     )
     return render_template(
         "kanton/bestellungen/index.html",
@@ -53,6 +82,8 @@ def index():
         bezirke=bezirke(),
         args=request.args,
         filter_args=bestellungen.FILTER_ARGS,
+        errors=order_filter.errors,
+        list_args=list_args_from_request(),
     )
 
 
@@ -74,6 +105,8 @@ def _order_or_404(number: str) -> Order:
 @kanton_required
 def show(number: str):
     order = _order_or_404(number)
+    # The form posts to this URL with the inbox's arguments; they lead back to its list.
+    list_args = list_args_from_request()
     form = StatusForm()
     form.status.choices = [
         SelectChoice(s.value, s.label) for s in bestellungen.allowed_transitions(order)
@@ -88,8 +121,10 @@ def show(number: str):
             form.note.errors.append(str(error))
         else:
             flash(f"Bestellung {order.number}: Status «{order.status.label}».", "success")
-            return redirect(url_for("kanton_bestellungen.show", number=order.number))
-    return render_template("kanton/bestellungen/show.html", order=order, form=form)
+            return redirect(url_for("kanton_bestellungen.show", number=order.number, **list_args))
+    return render_template(
+        "kanton/bestellungen/show.html", order=order, form=form, list_args=list_args
+    )
 
 
 @bp.get("/bestellungen/export.<fmt>")
@@ -99,7 +134,10 @@ def export(fmt: str):
     request: it is an export job (POST to kanton_exporte.create_bestellungen)."""
     if fmt != "csv":
         abort(404)
-    rows = bestellungen.export_rows(filters_from_request())
+    order_filter = filters_from_request()
+    if order_filter.errors:  # the inbox names what cannot be read
+        return redirect(url_for("kanton_bestellungen.index", **list_args_from_request()))
+    rows = bestellungen.export_rows(order_filter)
     return exports.csv_response(bestellungen.EXPORT_COLUMNS, rows, "bestellungen.csv")
 
 

@@ -1,0 +1,162 @@
+"""The canton's inbox: an order's page leads back to the filtered list it was opened from, and a
+filter that cannot be read says so beside its field instead of listing nothing silently."""
+
+import html
+import re
+from urllib.parse import parse_qs, urlsplit
+
+from sqlalchemy import select
+
+from orders.extensions import db
+from orders.models import Order, OrderStatus
+from tests.conftest import post_form
+from tests.test_kanton_bestellungen import place_orders
+
+INBOX = "/kanton/bestellungen"
+
+
+def links_to_orders(page: str) -> dict[str, str]:
+    """Order number → the href of its link in the inbox."""
+    return {
+        number: html.unescape(href)
+        for href, number in re.findall(r'<a href="([^"]+)">(B-\d{4}-\d{5})</a>', page)
+    }
+
+
+def back_link(page: str) -> str:
+    return html.unescape(re.search(r'<a href="([^"]+)">‹ Alle Bestellungen</a>', page).group(1))
+
+
+def query(url: str) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(url).query)
+
+
+def test_the_back_link_keeps_the_filters_and_the_page(app, canton, monkeypatch):
+    from orders.views.kanton import bestellungen as views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    place_orders(app, 5, bfs_nr=2581)
+    today = db.session.scalar(select(Order.created_at)).date().isoformat()
+    filters = {"status": "eingegangen", "gemeinde": "2581", "von": today, "bis": today}
+    first = canton.get(INBOX, query_string=filters).get_data(as_text=True)
+    next_url = html.unescape(re.search(r'<a href="([^"]+)" rel="next"', first).group(1))
+    second = canton.get(next_url).get_data(as_text=True)
+    assert "Seite 2 von 3" in second
+
+    number, href = next(iter(links_to_orders(second).items()))
+    assert urlsplit(href).path == f"{INBOX}/{number}"
+    detail = canton.get(href).get_data(as_text=True)
+    back = back_link(detail)
+    assert urlsplit(back).path == INBOX
+    assert query(back) == query(next_url)
+    assert {name: query(back)[name] for name in filters} == {k: [v] for k, v in filters.items()}
+    inbox = canton.get(back).get_data(as_text=True)
+    assert "Seite 2 von 3" in inbox and links_to_orders(inbox) == links_to_orders(second)
+
+    # After a status change the order's page still leads back to the same list.
+    response = post_form(canton, href, {"status": "in_bearbeitung", "note": ""})
+    assert response.status_code == 302
+    assert query(response.headers["Location"]) == query(href)
+    assert db.session.scalar(select(Order.status).where(Order.number == number)) is (
+        OrderStatus.IN_PROGRESS
+    )
+    after = canton.get(response.headers["Location"]).get_data(as_text=True)
+    assert query(back_link(after)) == query(next_url)
+
+
+def test_an_unfiltered_inbox_links_plainly(app, canton):
+    place_orders(app, 1)
+    page = canton.get(INBOX).get_data(as_text=True)
+    ((number, href),) = links_to_orders(page).items()
+    assert href == f"{INBOX}/{number}"
+    assert back_link(canton.get(href).get_data(as_text=True)) == INBOX
+
+
+def test_a_foreign_value_cannot_lead_the_back_link_elsewhere(app, canton):
+    place_orders(app, 1)
+    number = db.session.scalar(select(Order.number))
+    evil = {
+        "nummer": '"><a href="https://evil.example/">',
+        "status": "https://evil.example/",
+        "next": "https://evil.example/",
+        "url": "//evil.example",
+        "number": "B-0000-00000",
+    }
+    detail = canton.get(f"{INBOX}/{number}", query_string=evil).get_data(as_text=True)
+    assert 'evil.example/">' not in detail
+    back = back_link(detail)
+    assert back.startswith(f"{INBOX}?")
+    parts = urlsplit(back)
+    assert not parts.scheme and not parts.netloc and parts.path == INBOX
+    assert set(query(back)) == {"nummer", "status"}  # only the inbox's own arguments
+    assert query(back)["status"] == ["https://evil.example/"]  # a value, encoded
+
+
+def errors_beside(page: str, name: str) -> list[str]:
+    """The messages in the filter field `name`'s frame."""
+    field = re.search(rf'<div class="field field-error"><label for="{name}">.*?</div>', page, re.S)
+    if field is None:
+        return []
+    return [
+        re.sub(r"<[^>]+>", "", message).replace("Fehler:", "").strip()
+        for message in re.findall(r'<p class="error-message"[^>]*>(.*?)</p>', field.group(0))
+    ]
+
+
+def test_an_inverted_range_is_named_beside_the_field_and_lists_nothing(app, canton):
+    place_orders(app, 1)
+    page = canton.get(INBOX, query_string={"von": "2026-03-31", "bis": "2026-03-01"})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert errors_beside(text, "von") == ["„Von“ liegt nach „Bis“."]
+    assert 'value="2026-03-31" aria-invalid="true" aria-describedby="von-error"' in text
+    assert 'id="bis" name="bis" type="date" value="2026-03-01"' in text
+    assert '<a href="#von">Von: „Von“ liegt nach „Bis“.</a>' in text  # the summary
+    assert links_to_orders(text) == {}
+    assert "Keine Bestellungen gefunden" not in text
+    assert "bitte korrigieren Sie den Filter" in text
+
+
+def test_an_unreadable_date_is_named_and_kept(app, canton):
+    place_orders(app, 2)
+    text = canton.get(INBOX, query_string={"bis": "31.02.2026"}).get_data(as_text=True)
+    assert errors_beside(text, "bis") == ["Kein gültiges Datum."]
+    assert errors_beside(text, "von") == []
+    assert 'id="bis" name="bis" type="date" value="31.02.2026"' in text
+    # Not the whole inbox as though no end had been given, and no export of it either.
+    assert links_to_orders(text) == {}
+    assert "Export CSV" not in text and "Export Excel" not in text
+    response = canton.get(f"{INBOX}/export.csv?bis=31.02.2026")
+    assert response.status_code == 302
+    assert urlsplit(response.headers["Location"]).path == INBOX
+
+
+def test_an_unknown_status_kind_or_municipality_is_named(app, canton):
+    place_orders(app, 1)
+    text = canton.get(
+        INBOX, query_string={"status": "erledigt", "art": "x", "gemeinde": "Olten"}
+    ).get_data(as_text=True)
+    assert errors_beside(text, "status") == ["Unbekannter Status."]
+    assert errors_beside(text, "art") == ["Unbekannte Art."]
+    assert errors_beside(text, "gemeinde") == ["Unbekannte Gemeinde."]
+    assert links_to_orders(text) == {}
+
+
+def test_a_valid_filter_shows_no_message(app, canton):
+    place_orders(app, 2)
+    today = db.session.scalar(select(Order.created_at)).date().isoformat()
+    text = canton.get(INBOX, query_string={"von": today, "bis": today}).get_data(as_text=True)
+    assert "field-error" not in text and "error-summary" not in text
+    assert len(links_to_orders(text)) == 2
+
+
+def test_filter_from_args_names_what_it_leaves_out():
+    from orders.services.bestellungen import filter_from_args
+
+    assert filter_from_args({"von": "2026-01-01", "bis": "2026-01-01"}).errors == {}
+    broken = filter_from_args({"von": "gestern", "bis": "2026-01-01", "status": "?"})
+    assert broken.date_from is None and broken.status is None
+    assert broken.errors == {"von": "Kein gültiges Datum.", "status": "Unbekannter Status."}
+    assert filter_from_args({"von": "2026-02-01", "bis": "2026-01-01"}).errors == {
+        "von": "„Von“ liegt nach „Bis“."
+    }
