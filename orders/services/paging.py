@@ -44,6 +44,11 @@ class KeysetPage:
     prev_cursor: str | None
     next_cursor: str | None
 
+    @classmethod
+    def empty(cls, per_page: int) -> "KeysetPage":
+        """A list with nothing on it (e.g. for a filter that could not be read)."""
+        return cls([], 1, per_page, 0, False, False, None, None)
+
     @property
     def total_capped(self) -> bool:
         """More rows than were counted: `total` is COUNT_LIMIT + 1, the pages are unknown."""

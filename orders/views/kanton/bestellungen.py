@@ -40,26 +40,13 @@ def list_args_from_request() -> dict[str, str]:
     return {name: request.args[name] for name in LIST_ARGS if request.args.get(name)}
 
 
-def _nothing(per_page: int) -> paging.KeysetPage:
-    return paging.KeysetPage(
-        items=[],
-        page=1,
-        per_page=per_page,
-        total=0,
-        has_prev=False,
-        has_next=False,
-        prev_cursor=None,
-        next_cursor=None,
-    )
-
-
 @bp.get("/bestellungen")
 @kanton_required
 def index():
     order_filter = filters_from_request()
     # A filter that cannot be read lists nothing rather than more than was asked for.
     page = (
-        _nothing(PAGE_SIZE)
+        paging.KeysetPage.empty(PAGE_SIZE)
         if order_filter.errors
         else paging.keyset_page(
             bestellungen.filtered_orders(order_filter),
