@@ -67,4 +67,7 @@ def _keep_prepared_statements(app: Flask, engine: Engine) -> None:
         if session.get_transaction() is None:
             return
         if not session.connection().info.get("wrote", True):
+            # As after the rollback it replaces: what was loaded stays loaded (a streamed
+            # response may still read it once the session is gone).
+            session.expire_on_commit = False
             session.commit()

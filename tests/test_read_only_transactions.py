@@ -1,11 +1,16 @@
 """On PostgreSQL a request that only read ends its transaction with COMMIT, so that psycopg
 keeps the statements it prepared (orders/database.py); one that wrote ends with ROLLBACK."""
 
+import threading
+import urllib.request
+
 import pytest
+from flask import Response, stream_with_context
 from sqlalchemy import event, func, select, text
+from werkzeug.serving import make_server
 
 from orders.extensions import db
-from orders.models import AuditEvent
+from orders.models import AuditEvent, User
 from orders.services import audit
 from tests.conftest import log_in, make_app, make_user, prepared
 
@@ -31,6 +36,15 @@ def pg_app(postgres_database):
     def add_without_flush():
         audit.record("test.add", actor=None)
         return "added, not flushed"
+
+    @app.get("/test/stream-user/<int:user_id>")
+    def stream_user(user_id):
+        user = db.session.get(User, user_id)
+
+        def chunks():
+            yield user.email  # read when the response is sent
+
+        return Response(stream_with_context(chunks()))
 
     with prepared(app):
         make_user("clerk@olten.ch", 2581)
@@ -68,3 +82,20 @@ def test_a_request_that_did_not_commit_what_it_wrote_is_rolled_back(pg_app, url)
     assert "commit" not in ends
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == 0
+
+
+def test_what_a_reading_request_loaded_stays_readable_for_its_streamed_response(pg_app):
+    """The COMMIT does not expire what was loaded, as the ROLLBACK it replaces did not: a
+    streamed download reads the export job it found after the session has gone (served by a
+    real server, as the export download failed in the browser test)."""
+    user_id = db.session.scalar(select(User.id).where(User.email == "clerk@olten.ch"))
+    db.session.rollback()  # the test's own session lets go of the one connection
+    server = make_server("127.0.0.1", 0, pg_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/test/stream-user/{user_id}"
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (local)
+            assert response.read() == b"clerk@olten.ch"
+    finally:
+        server.shutdown()
