@@ -5,10 +5,10 @@ import html
 import re
 from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from orders.extensions import db
-from orders.models import Order, OrderStatus
+from orders.models import ExportJob, Order, OrderStatus
 from tests.conftest import post_form
 from tests.test_kanton_bestellungen import place_orders
 
@@ -160,3 +160,12 @@ def test_filter_from_args_names_what_it_leaves_out():
     assert filter_from_args({"von": "2026-02-01", "bis": "2026-01-01"}).errors == {
         "von": "„Von“ liegt nach „Bis“."
     }
+
+
+def test_an_excel_export_of_an_unreadable_filter_is_not_made(app, canton):
+    response = post_form(
+        canton, "/kanton/exporte/bestellungen", {"von": "2026-13-40"}, form_url=INBOX
+    )
+    assert response.status_code == 303
+    assert query(response.headers["Location"]) == {"von": ["2026-13-40"]}
+    assert db.session.scalar(select(func.count()).select_from(ExportJob)) == 0

@@ -13,7 +13,7 @@ from flask import (
 from flask_login import current_user
 
 from orders.models import ExportJob
-from orders.services import export_jobs, exports
+from orders.services import bestellungen, export_jobs, exports
 from orders.views.kanton import kanton_required
 
 bp = Blueprint("kanton_exporte", __name__, url_prefix="/kanton/exporte")
@@ -41,7 +41,13 @@ def index():
 @bp.post("/bestellungen")
 @kanton_required
 def create_bestellungen():
-    """The inbox's "Export Excel": the filters come as form fields (CSRF-protected POST)."""
+    """The inbox's "Export Excel": the filters come as form fields (CSRF-protected POST). A
+    filter that cannot be read exports nothing: the inbox says what is wrong with it."""
+    if bestellungen.filter_from_args(request.form).errors:
+        filters = {
+            name: request.form[name] for name in bestellungen.FILTER_ARGS if request.form.get(name)
+        }
+        return redirect(url_for("kanton_bestellungen.index", **filters), code=303)
     job = export_jobs.request_export(current_user, request.form, "bestellungen")
     return redirect(url_for("kanton_exporte.show", job_id=job.id), code=303)
 
