@@ -76,6 +76,16 @@ def test_every_recorded_action_has_a_label():
     assert sorted(actions - audit.ACTION_LABELS.keys()) == []
 
 
+def test_every_recorded_detail_has_a_name():
+    names = set()
+    for path in ORDERS.rglob("*.py"):
+        for call in filter(_is_audit_record, ast.walk(ast.parse(path.read_text()))):
+            assert all(keyword.arg for keyword in call.keywords), f"{path.name}:{call.lineno}: **"
+            names |= {keyword.arg for keyword in call.keywords} - {"actor", "obj"}
+    assert {"reason", "number", "changes"} <= names
+    assert sorted(names - audit.DETAIL_LABELS.keys()) == []
+
+
 def test_unknown_action_shows_its_code():
     assert audit.action_label("user.deactivate") == "Konto deaktiviert"
     assert audit.action_label("something.new") == "something.new"
@@ -84,13 +94,14 @@ def test_unknown_action_shows_its_code():
 def test_details_as_readable_pairs():
     detail = {"reason": "Bitte Programm S prüfen", "held": True, "municipality": None}
     assert audit.detail_items(detail) == [
-        ("reason", "Bitte Programm S prüfen"),
-        ("held", "ja"),
-        ("municipality", "–"),
+        ("Grund", "Bitte Programm S prüfen"),
+        ("stattgefunden", "ja"),
+        ("Gemeinde", "–"),
     ]
     assert audit.detail_items({"changes": {"name": ["Müller", "Käser"]}}) == [
-        ("changes", '{"name": ["Müller", "Käser"]}')
+        ("Änderungen", '{"name": ["Müller", "Käser"]}')
     ]
+    assert audit.detail_items({"something_new": 1}) == [("something_new", "1")]
     assert audit.detail_items({}) == []
 
 
@@ -106,7 +117,7 @@ def test_protokoll_shows_label_code_and_umlauts(canton, kanton_user):
     page = canton.get("/kanton/protokoll").get_data(as_text=True)
     assert "Selbstdeklaration zur Korrektur geöffnet" in page
     assert '<code class="subtle">declaration.reopen</code>' in page
-    assert '<span class="subtle">reason:</span> Bitte Programm S prüfen' in page
+    assert '<span class="subtle">Grund:</span> Bitte Programm S prüfen' in page
     assert "\\u00fc" not in page
     assert "<td>something.new</td>" in page
     # The filter still works on codes.

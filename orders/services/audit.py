@@ -47,6 +47,39 @@ ACTION_LABELS = {
     "export.request": "Export angefordert",
 }
 
+# The names of the details recorded with an action, as the Protokoll shows them (a test checks
+# that every one recorded in orders/ is here; an unknown one shows its name).
+DETAIL_LABELS = {
+    "active": "aktiv",
+    "after": "nachher",
+    "before": "vorher",
+    "bezirke": "Bezirke",
+    "changes": "Änderungen",
+    "chapter": "Kapitel",
+    "count": "Anzahl",
+    "cutoff": "gelöscht bis",
+    "email": "E-Mail",
+    "filename": "Datei",
+    "filters": "Filter",
+    "held": "stattgefunden",
+    "language": "Sprache",
+    "minutes": "Minuten",
+    "municipality": "Gemeinde",
+    "name": "Name",
+    "number": "Nummer",
+    "numbers": "Nummern",
+    "reason": "Grund",
+    "recipients": "Empfänger",
+    "redacted": "gelöschte Einträge",
+    "replaced": "ersetzt",
+    "role": "Rolle",
+    "status": "Status",
+    "subject": "Betreff",
+    "title": "Titel",
+    "version": "Fassung",
+    "what": "Export",
+}
+
 
 def record(
     action: str,
@@ -77,10 +110,10 @@ def action_label(action: str) -> str:
 
 
 def detail_items(detail) -> list[tuple[str, str]]:
-    """An event's details as (key, text) pairs for the Protokoll, umlauts as they are."""
+    """An event's details as (German name, text) pairs for the Protokoll, umlauts as they are."""
     if not isinstance(detail, dict):
         return [("", _text(detail))] if detail else []
-    return [(key, _text(value)) for key, value in detail.items()]
+    return [(DETAIL_LABELS.get(key, key), _text(value)) for key, value in detail.items()]
 
 
 def _text(value) -> str:
