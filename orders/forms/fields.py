@@ -25,6 +25,19 @@ class PortalForm(FlaskForm):
                 options = {**options, "widget": fast}
             return super().bind_field(form, unbound_field, options)
 
+    def show_problems(self, problems) -> None:
+        """Put the problems a service's rules found (each with a `field` name, or None) beside
+        their fields, or above the form for none; a field that already has a message from the
+        form's own validation keeps only that one, so nothing is said twice."""
+        own = {field.name for field in self if field.errors}
+        for problem in problems:
+            if problem.field in own:
+                continue
+            if problem.field and problem.field in self:
+                self[problem.field].errors = [*self[problem.field].errors, str(problem)]
+            else:
+                self.form_errors.append(str(problem))
+
 
 def required(message: str = "Bitte füllen Sie dieses Feld aus.") -> DataRequired:
     return DataRequired(message=message)

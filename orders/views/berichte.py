@@ -72,23 +72,10 @@ SAVED_WITH_PROBLEMS = (
 )
 
 
-def _show_problems(form, problems) -> None:
-    """The rules' problems beside their fields; a field with a message of its own (from the
-    form's validation) keeps only that one."""
-    own = {field.name for field in form if field.errors}
-    for problem in problems:
-        if problem.field in own:
-            continue
-        if problem.field and problem.field in form:
-            form[problem.field].errors = [*form[problem.field].errors, str(problem)]
-        else:
-            form.form_errors.append(str(problem))
-
-
 def _not_saved(template: str, form, problems, **context):
     """A field the form could not take: nothing is stored, and the clerk is told so, with every
     problem at once (the rules are checked as far as their inputs could be read)."""
-    _show_problems(form, problems)
+    form.show_problems(problems)
     flash(NOT_SAVED, "error")
     return render_template(template, form=form, **context)
 
@@ -146,7 +133,7 @@ def report(bfs_nr: int, year: int, half: int):
         flash(str(error), "error")
         return redirect(url_for(".report", bfs_nr=bfs_nr, year=year, half=half), 303)
     if problems or (submit and not context["can_submit"]):
-        _show_problems(form, problems)
+        form.show_problems(problems)
         if submit and not context["can_submit"]:
             first_day = context["end"] + timedelta(days=1)
             form.form_errors.append(
@@ -263,7 +250,7 @@ def declaration(bfs_nr: int, year: int):
         flash(str(error), "error")
         return redirect(url_for(".declaration", bfs_nr=bfs_nr, year=year), 303)
     if problems or (submit and not context["can_submit"]):
-        _show_problems(form, problems)
+        form.show_problems(problems)
         if submit and not context["can_submit"]:
             form.form_errors.append(
                 f"Einreichen ist ab dem 01.01.{year + 1} möglich; der Entwurf ist gespeichert."

@@ -155,10 +155,7 @@ def _valid_booking(form: InterpreterForm) -> dolmetschen.Booking | None:
     fields_valid = form.validate()
     booking = _booking(form)
     problems = dolmetschen.check_booking(booking)
-    for problem in problems:
-        field = form[problem.field]
-        if not field.errors:
-            field.errors = [str(problem)]
+    form.show_problems(problems)
     return booking if fields_valid and not problems else None
 
 
