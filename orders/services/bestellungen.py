@@ -192,6 +192,13 @@ class OrderFilter:
 # The inbox's filter fields, as the list's URL and an export job carry them.
 FILTER_ARGS = ("status", "art", "gemeinde", "bezirk", "von", "bis", "nummer")
 
+
+def filter_values(args: Mapping[str, str]) -> dict[str, str]:
+    """The filter fields that are set in the arguments, as they came (for a link back to the
+    inbox with the same filters)."""
+    return {name: args[name] for name in FILTER_ARGS if args.get(name)}
+
+
 INVALID_DATE = "Kein gültiges Datum."
 INVERTED_RANGE = "„Von“ liegt nach „Bis“."
 

@@ -25,9 +25,9 @@ bp = Blueprint("kanton_bestellungen", __name__, url_prefix="/kanton")
 
 PAGE_SIZE = 50
 
-# What an order's page carries of the inbox to lead back to it: the filters and the page's
+# What an order's page carries of the inbox besides its filters to lead back to it: the page's
 # position (paging.cursor_args reads "nach", "vor", "seite" and old "page").
-LIST_ARGS = (*bestellungen.FILTER_ARGS, "nach", "vor", "seite", "page")
+POSITION_ARGS = ("nach", "vor", "seite", "page")
 
 
 def filters_from_request() -> bestellungen.OrderFilter:
@@ -37,7 +37,8 @@ def filters_from_request() -> bestellungen.OrderFilter:
 def list_args_from_request() -> dict[str, str]:
     """The inbox's arguments in this request, known names only; url_for encodes the values,
     so a link built from them stays on the inbox whatever they hold."""
-    return {name: request.args[name] for name in LIST_ARGS if request.args.get(name)}
+    position = {name: request.args[name] for name in POSITION_ARGS if request.args.get(name)}
+    return {**bestellungen.filter_values(request.args), **position}
 
 
 @bp.get("/bestellungen")

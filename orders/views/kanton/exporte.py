@@ -44,9 +44,7 @@ def create_bestellungen():
     """The inbox's "Export Excel": the filters come as form fields (CSRF-protected POST). A
     filter that cannot be read exports nothing: the inbox says what is wrong with it."""
     if bestellungen.filter_from_args(request.form).errors:
-        filters = {
-            name: request.form[name] for name in bestellungen.FILTER_ARGS if request.form.get(name)
-        }
+        filters = bestellungen.filter_values(request.form)
         return redirect(url_for("kanton_bestellungen.index", **filters), code=303)
     job = export_jobs.request_export(current_user, request.form, "bestellungen")
     return redirect(url_for("kanton_exporte.show", job_id=job.id), code=303)
