@@ -242,7 +242,7 @@ def test_municipality_cancels_while_received_only(clerk, kanton_user):
     response = post_form(
         clerk,
         f"/bestellungen/{order.number}/stornieren",
-        {"reason": "doppelt bestellt"},
+        {"reason": "doppelt bestellt", "confirmed": "1"},
         form_url=f"/bestellungen/{order.number}",
     )
     assert response.status_code == 302
@@ -262,6 +262,39 @@ def test_municipality_cancels_while_received_only(clerk, kanton_user):
     )
     assert "kann nicht mehr storniert werden" in page.get_data(as_text=True)
     assert db.session.get(Order, second.id).status is OrderStatus.IN_PROGRESS
+
+
+def test_without_javascript_a_cancellation_is_asked_on_a_page_of_its_own(clerk, mail_app):
+    """A browser without JavaScript shows no dialog: the first POST only asks, keeping the
+    reason typed; nothing is cancelled or mailed until «Ja» is sent."""
+    submit(clerk, "k1")
+    order = db.session.scalar(select(Order))
+    mails_before = db.session.scalar(select(func.count()).select_from(OutboxMail))
+    page = post_form(
+        clerk,
+        f"/bestellungen/{order.number}/stornieren",
+        {"reason": "doppelt <bestellt>"},
+        form_url=f"/bestellungen/{order.number}",
+    )
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert f"Bestellung {order.number} stornieren?" in html
+    assert 'value="doppelt &lt;bestellt&gt;"' in html
+    assert 'name="confirmed" value="1"' in html and "Ja, Bestellung stornieren" in html
+    assert f'href="/bestellungen/{order.number}">Nein, zurück' in html
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).status is OrderStatus.RECEIVED
+    assert db.session.scalar(select(func.count()).select_from(OutboxMail)) == mails_before
+
+    response = post_form(
+        clerk,
+        f"/bestellungen/{order.number}/stornieren",
+        {"reason": "doppelt bestellt", "confirmed": "1"},
+        form_url=f"/bestellungen/{order.number}",
+    )
+    assert response.status_code == 302
+    assert db.session.get(Order, order.id).status is OrderStatus.CANCELLED
+    assert db.session.scalar(select(func.count()).select_from(OutboxMail)) == mails_before + 2
 
 
 def test_leitgemeinde_orders_for_a_member(client, app):
@@ -293,7 +326,7 @@ def test_a_cancellation_by_the_municipality_is_mailed_to_the_canton(mail_app, sm
     post_form(
         client,
         f"/bestellungen/{order.number}/stornieren",
-        {"reason": "doppelt bestellt"},
+        {"reason": "doppelt bestellt", "confirmed": "1"},
         form_url=f"/bestellungen/{order.number}",
     )
     assert outbox.deliver_due().sent == 2  # the orderer's and the canton's

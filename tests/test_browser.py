@@ -158,7 +158,8 @@ def test_interpreter_order_and_cancellation(live_server, smtp_server, page, mail
     assert heks[1].startswith(f"STORNIERUNG Dolmetschbestellung {number}")
 
 
-def test_cancelling_an_order_asks_first(live_server, page, mail_app):
+def _an_order_of_olten_opened_in(page, live_server, mail_app) -> Order:
+    """Clara Clerk of Olten has ordered; the page shows her order."""
     from tests.test_bestellungen import submit
 
     make_user("clerk@olten.ch", 2581, name="Clara Clerk")
@@ -172,6 +173,11 @@ def test_cancelling_an_order_asks_first(live_server, page, mail_app):
     page.get_by_label("Passwort").fill(PASSWORD)
     page.get_by_role("button", name="Anmelden").click()
     page.goto(f"{live_server}/bestellungen/{order.number}")
+    return order
+
+
+def test_cancelling_an_order_asks_first(live_server, page, mail_app):
+    order = _an_order_of_olten_opened_in(page, live_server, mail_app)
 
     questions = []
     page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
@@ -188,3 +194,30 @@ def test_cancelling_an_order_asks_first(live_server, page, mail_app):
     expect(page.get_by_text(f"Die Bestellung {order.number} ist storniert.")).to_be_visible()
     db.session.expire_all()
     assert db.session.get(Order, order.id).status is OrderStatus.CANCELLED
+
+
+def test_without_javascript_cancelling_an_order_asks_on_a_page(live_server, browser, mail_app):
+    context = browser.new_context(locale="de-CH", java_script_enabled=False)
+    page = context.new_page()
+    order = _an_order_of_olten_opened_in(page, live_server, mail_app)
+
+    reason = page.get_by_label("Grund der Stornierung (freiwillig)")
+    reason.fill("doppelt bestellt")
+    page.get_by_role("button", name="Bestellung stornieren").click()
+    question = f"Bestellung {order.number} stornieren?"
+    expect(page.get_by_role("heading", name=question)).to_be_visible()
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).status is OrderStatus.RECEIVED
+
+    page.get_by_role("link", name="Nein, zurück").click()
+    expect(page.get_by_role("heading", name=f"Bestellung {order.number}")).to_be_visible()
+    reason.fill("doppelt bestellt")
+    page.get_by_role("button", name="Bestellung stornieren").click()
+    expect(reason).to_have_value("doppelt bestellt")
+    page.get_by_role("button", name="Ja, Bestellung stornieren").click()
+    expect(page.get_by_text(f"Die Bestellung {order.number} ist storniert.")).to_be_visible()
+    db.session.expire_all()
+    cancelled = db.session.get(Order, order.id)
+    assert cancelled.status is OrderStatus.CANCELLED
+    assert cancelled.cancel_reason == "doppelt bestellt"
+    context.close()

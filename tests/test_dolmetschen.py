@@ -301,7 +301,7 @@ def test_cancellation_mails_heks_quoting_the_order(mail_app, smtp_server):
     response = post_form(
         client,
         f"/dolmetschen/{request.number}/stornieren",
-        {"reason": "Klient verzogen"},
+        {"reason": "Klient verzogen", "confirmed": "1"},
         form_url=f"/dolmetschen/{request.number}",
     )
     assert response.status_code == 302
@@ -326,6 +326,36 @@ def test_cancelling_within_24_hours_warns(clerk, app):
     db.session.commit()
     page = clerk.get(f"/dolmetschen/{request.number}").get_data(as_text=True)
     assert "weniger als 24 Stunden" in page
+
+
+def test_without_javascript_a_cancellation_is_asked_on_a_page_of_its_own(clerk, app):
+    """The first POST (no dialog without JavaScript) asks, warns of a late cancellation as
+    the booking's page does and keeps the reason; only «Ja» cancels."""
+    submit(clerk, appointment_date=working_day_after(today(), 1).isoformat(), called_heks="y")
+    request = db.session.scalar(select(InterpreterRequest))
+    url = f"/dolmetschen/{request.number}"
+    page = post_form(clerk, f"{url}/stornieren", {"reason": "Klient verzogen"}, form_url=url)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert f"Dolmetscheinsatz {request.number} stornieren?" in html
+    assert "weniger als 24 Stunden" in html
+    assert 'value="Klient verzogen"' in html and "Ja, Einsatz stornieren" in html
+    db.session.expire_all()
+    assert db.session.get(InterpreterRequest, request.id).status is InterpreterStatus.SUBMITTED
+
+    post_form(
+        clerk,
+        f"{url}/stornieren",
+        {"reason": "Klient verzogen", "confirmed": "1"},
+        form_url=url,
+    )
+    cancelled = db.session.get(InterpreterRequest, request.id)
+    assert cancelled.status is InterpreterStatus.CANCELLED
+    assert cancelled.cancel_reason == "Klient verzogen"
+
+    # Once cancelled, asking again is not offered: the refusal is said at once.
+    again = post_form(clerk, f"{url}/stornieren", {}, form_url=url, follow_redirects=True)
+    assert "kann nicht mehr storniert werden" in again.get_data(as_text=True)
 
 
 def test_confirm_then_record_outcome_counts_for_reporting(clerk, app):

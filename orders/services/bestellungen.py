@@ -159,10 +159,15 @@ def change_status(order: Order, new_status: OrderStatus, actor: User, note: str 
     db.session.commit()
 
 
+def municipality_may_cancel(order: Order) -> bool:
+    """Gemeinde staff may cancel as long as the canton has not started on the order."""
+    return order.status is OrderStatus.RECEIVED
+
+
 def cancel_by_municipality(order: Order, actor: User, reason: str) -> None:
-    """Gemeinde staff may cancel as long as the canton has not started on the order; the
-    orderer and the canton's order address are told (in the same transaction)."""
-    if order.status is not OrderStatus.RECEIVED:
+    """Cancel for the municipality (see municipality_may_cancel); the orderer and the canton's
+    order address are told (in the same transaction)."""
+    if not municipality_may_cancel(order):
         raise OrderError(
             "Diese Bestellung ist bereits in Bearbeitung und kann nicht mehr "
             "storniert werden. Bitte wenden Sie sich an die Koordinationsstelle."

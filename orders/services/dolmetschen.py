@@ -211,9 +211,13 @@ def starts_within_warning(request: InterpreterRequest, now: datetime | None = No
     return start - (now or utcnow()) < timedelta(hours=CANCEL_WARNING_HOURS)
 
 
+def may_cancel(request: InterpreterRequest) -> bool:
+    return request.status in (InterpreterStatus.SUBMITTED, InterpreterStatus.CONFIRMED)
+
+
 def cancel(request: InterpreterRequest, actor: User, reason: str) -> None:
     """Cancel and tell HEKS, quoting the original order."""
-    if request.status not in (InterpreterStatus.SUBMITTED, InterpreterStatus.CONFIRMED):
+    if not may_cancel(request):
         raise BookingError("Dieser Einsatz kann nicht mehr storniert werden.")
     request.status = InterpreterStatus.CANCELLED
     request.cancel_reason = reason.strip()

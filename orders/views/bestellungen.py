@@ -17,6 +17,7 @@ from orders.forms.bestellungen import (
 from orders.models import Municipality, Order, OrderKind, OrderLine, User
 from orders.services import bestellungen, catalogue, paging
 from orders.services.access import municipality_or_404, visible_municipality_ids
+from orders.views import confirmed_in_form
 
 bp = Blueprint("bestellungen", __name__)
 
@@ -176,17 +177,22 @@ def confirmation(number: str):
 @login_required
 def show(number: str):
     order = order_or_404(current_user, number)
-    return render_template("bestellungen/show.html", order=order)
+    return render_template(
+        "bestellungen/show.html",
+        order=order,
+        may_cancel=bestellungen.municipality_may_cancel(order),
+    )
 
 
 @bp.post("/bestellungen/<number>/stornieren")
 @login_required
 def cancel(number: str):
     order = order_or_404(current_user, number)
+    reason = request.form.get("reason", "")[:1000]
+    if bestellungen.municipality_may_cancel(order) and not confirmed_in_form():
+        return render_template("bestellungen/cancel.html", order=order, reason=reason)
     try:
-        bestellungen.cancel_by_municipality(
-            order, current_user, request.form.get("reason", "")[:1000]
-        )
+        bestellungen.cancel_by_municipality(order, current_user, reason)
     except bestellungen.OrderError as error:
         flash(str(error), "error")
     else:

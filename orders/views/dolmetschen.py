@@ -23,6 +23,7 @@ from orders.models import (
 from orders.models.types import utcnow
 from orders.services import dolmetschen
 from orders.services.access import municipality_or_404, visible_municipality_ids
+from orders.views import confirmed_in_form
 
 bp = Blueprint("dolmetschen", __name__)
 
@@ -228,6 +229,13 @@ def _act(booking: InterpreterRequest, action, success: str):
 def cancel(number: str):
     booking = request_or_404(number)
     reason = request.form.get("reason", "")[:1000]
+    if dolmetschen.may_cancel(booking) and not confirmed_in_form():
+        return render_template(
+            "dolmetschen/cancel.html",
+            booking=booking,
+            reason=reason,
+            late_cancel=dolmetschen.starts_within_warning(booking),
+        )
     return _act(
         booking,
         lambda b: dolmetschen.cancel(b, current_user, reason),

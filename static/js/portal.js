@@ -1,11 +1,22 @@
 // Small progressive enhancements; every page works without them.
 "use strict";
 
-// A form with data-confirm asks before it is sent (e.g. a cancellation that cannot be undone).
-// Registered before .submit-once so that a declined form can still be sent later.
+// A form with data-confirm asks before it is sent (e.g. a cancellation that cannot be undone)
+// and, once the question is answered with OK, says so (confirmed=1): without it the server asks
+// on a page of its own. Registered before .submit-once so that a declined form can still be
+// sent later.
 document.addEventListener("submit", function (event) {
-  var question = event.target.dataset.confirm;
-  if (question && !window.confirm(question)) event.preventDefault();
+  var form = event.target;
+  var question = form.dataset.confirm;
+  if (!question) return;
+  if (!window.confirm(question)) { event.preventDefault(); return; }
+  if (!form.elements.confirmed) {
+    var confirmed = document.createElement("input");
+    confirmed.type = "hidden";
+    confirmed.name = "confirmed";
+    confirmed.value = "1";
+    form.appendChild(confirmed);
+  }
 });
 
 // A form marked .submit-once sends once: a double click does not send it twice. (The server
