@@ -142,6 +142,22 @@ def test_an_unknown_status_kind_or_municipality_is_named(app, canton):
     assert links_to_orders(text) == {}
 
 
+def test_a_municipality_or_bezirk_that_does_not_exist_is_named(app, canton):
+    """An old bookmark or a hand-edited address: not an empty list that looks like the truth."""
+    place_orders(app, 1)
+    text = canton.get(INBOX, query_string={"gemeinde": "9999", "bezirk": "Atlantis"}).get_data(
+        as_text=True
+    )
+    assert errors_beside(text, "gemeinde") == ["Keine Gemeinde mit der BFS-Nummer 9999."]
+    assert errors_beside(text, "bezirk") == ["Unbekannter Bezirk."]
+    assert '<a href="#bezirk">Bezirk: Unbekannter Bezirk.</a>' in text
+    assert "Keine Bestellungen gefunden" not in text
+    assert "Export CSV" not in text and "Export Excel" not in text
+    # A municipality and a Bezirk that exist, even without orders, are a valid filter.
+    valid = canton.get(INBOX, query_string={"gemeinde": "2546", "bezirk": "Lebern"})
+    assert "field-error" not in valid.get_data(as_text=True)
+
+
 def test_a_valid_filter_shows_no_message(app, canton):
     place_orders(app, 2)
     today = db.session.scalar(select(Order.created_at)).date().isoformat()
