@@ -142,12 +142,17 @@ def create_kanton(email, name):
     )
 
 
-def run_worker(one_round: Callable[[], bool], loop: bool, interval: float) -> None:
+def run_worker(
+    one_round: Callable[[], bool], loop: bool, interval: float, started: str = ""
+) -> None:
     """Run one round of a worker, or with `loop` round after round until SIGTERM, which lets
     the round in progress finish. A round returns whether more may be waiting (then the next
-    follows at once, otherwise after `interval` seconds)."""
+    follows at once, otherwise after `interval` seconds). `started` is printed once SIGTERM is
+    handled: a supervisor that reads it may stop the worker from then on."""
     stopping = []
     previous = signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    if started:
+        click.echo(started)
     try:
         while True:
             more_waiting = one_round()
@@ -194,8 +199,6 @@ def exports_run(loop, interval):
 
     SIGTERM lets the job being built finish, then the worker stops.
     """
-    if loop:
-        click.echo("Export-Worker läuft (SIGTERM beendet ihn nach dem laufenden Export).")
     purged_at = None
 
     def one_round() -> bool:
@@ -210,7 +213,8 @@ def exports_run(loop, interval):
             click.echo(f"{built} Export(e) bearbeitet.")
         return bool(built)
 
-    run_worker(one_round, loop, interval)
+    started = "Export-Worker läuft (SIGTERM beendet ihn nach dem laufenden Export)."
+    run_worker(one_round, loop, interval, started if loop else "")
 
 
 @mail_cli.command("aufraeumen")
