@@ -226,6 +226,17 @@ def post_form(client, url: str, data: dict, *, form_url: str | None = None, **kw
     return client.post(url, data={"csrf_token": token, **data}, **kwargs)
 
 
+def errors_beside(page: str, name: str) -> list[str]:
+    """The messages in the filter field `name`'s frame."""
+    field = re.search(rf'<div class="field field-error"><label for="{name}">.*?</div>', page, re.S)
+    if field is None:
+        return []
+    return [
+        re.sub(r"<[^>]+>", "", message).replace("Fehler:", "").strip()
+        for message in re.findall(r'<p class="error-message"[^>]*>(.*?)</p>', field.group(0))
+    ]
+
+
 def log_in(client, email: str, password: str = PASSWORD):
     response = post_form(client, "/anmelden", {"email": email, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)

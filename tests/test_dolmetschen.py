@@ -15,7 +15,7 @@ from orders.models import ConversationType, InterpreterRequest, InterpreterStatu
 from orders.models.types import utcnow
 from orders.services import dolmetschen, outbox
 from orders.services.calendar import is_working_day, working_days_between
-from tests.conftest import log_in, make_user, post_form, text_body
+from tests.conftest import errors_beside, log_in, make_user, post_form, text_body
 
 FORM = "/gemeinde/2581/dolmetschen/neu"
 
@@ -489,6 +489,40 @@ def test_canton_overview_export_and_counts(app, kanton_user, olten_user):
         r"<td class=\"num\">0</td>",
         counts,
     )
+
+
+def test_canton_list_reads_a_typed_month_and_names_a_filter_it_cannot_read(
+    app, kanton_user, olten_user
+):
+    """Browsers without a month picker show a text field: 03.2026 is read like 2026-03;
+    what cannot be read lists nothing and exports nothing, instead of every order."""
+    clerk = app.test_client()
+    log_in(clerk, "clerk@olten.ch")
+    submit(clerk, "a")
+    submit(clerk, "b")
+    march = db.session.scalar(
+        select(InterpreterRequest).where(InterpreterRequest.submission_key == "a")
+    )
+    march.appointment_date = date(2026, 3, 10)
+    db.session.commit()
+    canton = app.test_client()
+    log_in(canton, "koordination@kanton.ch")
+    numbers = re.compile(r">(D-\d{4}-\d{5})</a>")
+    typed = canton.get("/kanton/dolmetschen/?monat=03.2026").get_data(as_text=True)
+    assert numbers.findall(typed) == [march.number] and "field-error" not in typed
+
+    broken = {"monat": "März 2026", "status": "erledigt", "sprache": "xx", "gemeinde": "9999"}
+    page = canton.get("/kanton/dolmetschen/", query_string=broken).get_data(as_text=True)
+    assert errors_beside(page, "monat") == ["Kein gültiger Monat: bitte wie 03.2026 angeben."]
+    assert errors_beside(page, "status") == ["Unbekannter Status."]
+    assert errors_beside(page, "sprache") == ["Unbekannte Sprache."]
+    assert errors_beside(page, "gemeinde") == ["Unbekannte Gemeinde."]
+    assert 'value="März 2026" aria-invalid="true" aria-describedby="monat-error"' in page
+    assert numbers.findall(page) == [] and "bitte korrigieren Sie den Filter" in page
+    assert "Export CSV" not in page and "Export Excel" not in page
+    response = canton.get("/kanton/dolmetschen/export.csv?monat=2026-13")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/kanton/dolmetschen/?monat=2026-13"
 
 
 @pytest.mark.parametrize("year, status", [(2016, 404), (2017, 200), (99999, 404)])

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from orders.extensions import db
 from orders.models import ExportJob, Order, OrderStatus
-from tests.conftest import post_form
+from tests.conftest import errors_beside, post_form
 from tests.test_kanton_bestellungen import place_orders
 
 INBOX = "/kanton/bestellungen"
@@ -90,17 +90,6 @@ def test_a_foreign_value_cannot_lead_the_back_link_elsewhere(app, canton):
     assert not parts.scheme and not parts.netloc and parts.path == INBOX
     assert set(query(back)) == {"nummer", "status"}  # only the inbox's own arguments
     assert query(back)["status"] == ["https://evil.example/"]  # a value, encoded
-
-
-def errors_beside(page: str, name: str) -> list[str]:
-    """The messages in the filter field `name`'s frame."""
-    field = re.search(rf'<div class="field field-error"><label for="{name}">.*?</div>', page, re.S)
-    if field is None:
-        return []
-    return [
-        re.sub(r"<[^>]+>", "", message).replace("Fehler:", "").strip()
-        for message in re.findall(r'<p class="error-message"[^>]*>(.*?)</p>', field.group(0))
-    ]
 
 
 def test_an_inverted_range_is_named_beside_the_field_and_lists_nothing(app, canton):

@@ -25,6 +25,7 @@ from orders.models import (
 from orders.models.catalogue import WELCOME_FOLDER_NAME
 from orders.models.types import utcnow
 from orders.services import audit
+from orders.services.gemeinden import municipality_exists
 from orders.services.numbering import next_number
 from orders.services.submissions import add_once
 
@@ -215,12 +216,6 @@ def _date_arg(value: str) -> date | None:
         return None
 
 
-def _exists(condition) -> bool:
-    """Whether a municipality matches: a filter naming none (an old bookmark, a hand-edited
-    address) is a mistake to show, not an empty list to believe."""
-    return db.session.scalar(select(select(Municipality.id).where(condition).exists()))
-
-
 def filter_from_args(args: Mapping[str, str]) -> OrderFilter:
     """The inbox's filter from its URL arguments (or an export job's stored filters); what is
     not a valid value filters nothing, and is named in the filter's `errors`."""
@@ -244,11 +239,11 @@ def filter_from_args(args: Mapping[str, str]) -> OrderFilter:
         errors["art"] = "Unbekannte Art."
     if municipality and order_filter.bfs_nr is None:
         errors["gemeinde"] = "Unbekannte Gemeinde."
-    elif order_filter.bfs_nr is not None and not _exists(
+    elif order_filter.bfs_nr is not None and not municipality_exists(
         Municipality.bfs_nr == order_filter.bfs_nr
     ):
         errors["gemeinde"] = f"Keine Gemeinde mit der BFS-Nummer {order_filter.bfs_nr}."
-    if order_filter.bezirk and not _exists(Municipality.bezirk == order_filter.bezirk):
+    if order_filter.bezirk and not municipality_exists(Municipality.bezirk == order_filter.bezirk):
         errors["bezirk"] = "Unbekannter Bezirk."
     if von and order_filter.date_from is None:
         errors["von"] = INVALID_DATE

@@ -2,7 +2,8 @@
 the appointment, and the retention of personal data."""
 
 import re
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
@@ -26,6 +27,7 @@ from orders.models.interpreting import conversation_label
 from orders.models.types import utcnow
 from orders.services import audit
 from orders.services.calendar import working_days_between
+from orders.services.gemeinden import municipality_exists
 from orders.services.numbering import next_number
 from orders.services.submissions import add_once
 
@@ -279,6 +281,81 @@ def record_outcome(
 
 
 # --- lists and counts ---------------------------------------------------------------------
+
+
+@dataclass
+class InterpreterFilter:
+    """The canton's list of interpreter orders as its URL filters it (or the export)."""
+
+    bfs_nr: int | None = None
+    language_code: str | None = None
+    status: InterpreterStatus | None = None
+    month: date | None = None  # its first day
+    # Argument name → German message for a value that cannot be read or names nothing; the
+    # list then shows nothing and offers no export, rather than all orders as if unfiltered.
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+MONTH_FORMATS = ("%Y-%m", "%m.%Y")  # what <input type="month"> sends; what a person types
+
+
+def _month_arg(value: str) -> date | None:
+    for month_format in MONTH_FORMATS:
+        try:
+            return datetime.strptime(value, month_format).date()
+        except ValueError:
+            continue
+    return None
+
+
+def filter_from_args(args: Mapping[str, str]) -> InterpreterFilter:
+    municipality = args.get("gemeinde", "").strip()
+    language = args.get("sprache", "").strip()
+    status = args.get("status", "")
+    month = args.get("monat", "").strip()
+    statuses = {s.value for s in InterpreterStatus}
+    found = InterpreterFilter(
+        bfs_nr=int(municipality) if municipality.isdigit() else None,
+        language_code=language or None,
+        status=InterpreterStatus(status) if status in statuses else None,
+        month=_month_arg(month) if month else None,
+    )
+    if municipality and (
+        found.bfs_nr is None or not municipality_exists(Municipality.bfs_nr == found.bfs_nr)
+    ):
+        found.errors["gemeinde"] = "Unbekannte Gemeinde."
+    if language and db.session.get(Language, language) is None:
+        found.errors["sprache"] = "Unbekannte Sprache."
+    if status and found.status is None:
+        found.errors["status"] = "Unbekannter Status."
+    if month and found.month is None:
+        found.errors["monat"] = "Kein gültiger Monat: bitte wie 03.2026 angeben."
+    return found
+
+
+def filtered_requests(found: InterpreterFilter) -> Select:
+    """Interpreter orders matching the filter, latest appointment first."""
+    statement = select(InterpreterRequest).order_by(
+        InterpreterRequest.appointment_date.desc(), InterpreterRequest.start_time.desc()
+    )
+    if found.bfs_nr is not None:
+        statement = statement.where(
+            InterpreterRequest.municipality_id.in_(
+                select(Municipality.id).where(Municipality.bfs_nr == found.bfs_nr)
+            )
+        )
+    if found.language_code:
+        statement = statement.where(InterpreterRequest.language_code == found.language_code)
+    if found.status:
+        statement = statement.where(InterpreterRequest.status == found.status)
+    if found.month:
+        first = found.month
+        after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        statement = statement.where(
+            InterpreterRequest.appointment_date >= first,
+            InterpreterRequest.appointment_date < after,
+        )
+    return statement
 
 
 def held_count(

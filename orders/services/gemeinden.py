@@ -16,6 +16,13 @@ from orders.services import audit
 MUNICIPALITIES_CSV = Path(__file__).resolve().parent.parent / "data" / "gemeinden-so.csv"
 
 
+def municipality_exists(condition) -> bool:
+    """Whether a municipality matches, e.g. `Municipality.bfs_nr == 2581`: a list filter that
+    names none (an old bookmark, a hand-edited address) is a mistake to show, not an empty
+    list to believe."""
+    return db.session.scalar(select(select(Municipality.id).where(condition).exists()))
+
+
 def sorted_by_name(municipalities: Iterable[Municipality]) -> list[Municipality]:
     """Sorted the German way (Bärschwil before Beinwil), whatever the database's collation."""
     return sorted(municipalities, key=lambda m: german_sort_key(m.name))

@@ -1,9 +1,7 @@
 """Back office: all interpreter orders, exports and counts per half-year."""
 
-from datetime import date
-
-from flask import Blueprint, abort, render_template, request
-from sqlalchemy import Select, select
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from orders.extensions import db
@@ -36,35 +34,13 @@ EXPORT_COLUMNS = [
 ]
 
 
-def _filtered() -> Select:
-    statement = select(InterpreterRequest).order_by(
-        InterpreterRequest.appointment_date.desc(), InterpreterRequest.start_time.desc()
-    )
-    args = request.args
-    if args.get("gemeinde", "").isdigit():
-        statement = statement.where(
-            InterpreterRequest.municipality_id.in_(
-                select(Municipality.id).where(Municipality.bfs_nr == int(args["gemeinde"]))
-            )
-        )
-    if args.get("sprache"):
-        statement = statement.where(InterpreterRequest.language_code == args["sprache"])
-    if args.get("status") in {s.value for s in InterpreterStatus}:
-        statement = statement.where(InterpreterRequest.status == InterpreterStatus(args["status"]))
-    month = args.get("monat", "")
-    if (
-        len(month) == 7
-        and month[:4].isdigit()
-        and month[5:].isdigit()
-        and 1 <= int(month[5:]) <= 12
-    ):
-        first = date(int(month[:4]), int(month[5:]), 1)
-        after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-        statement = statement.where(
-            InterpreterRequest.appointment_date >= first,
-            InterpreterRequest.appointment_date < after,
-        )
-    return statement.options(
+def _filter() -> dolmetschen.InterpreterFilter:
+    return dolmetschen.filter_from_args(request.args)
+
+
+def _listed(found: dolmetschen.InterpreterFilter):
+    """The filtered orders with the municipality and language each row names."""
+    return dolmetschen.filtered_requests(found).options(
         selectinload(InterpreterRequest.municipality), selectinload(InterpreterRequest.language)
     )
 
@@ -72,12 +48,22 @@ def _filtered() -> Select:
 @bp.get("/")
 @kanton_required
 def index():
-    page = db.paginate(_filtered(), per_page=PAGE_SIZE, error_out=False)
+    found = _filter()
+    # A filter that cannot be read lists nothing rather than more than was asked for.
+    page = (
+        None if found.errors else db.paginate(_listed(found), per_page=PAGE_SIZE, error_out=False)
+    )
     return render_template(
         "kanton/dolmetschen/index.html",
         page=page,
-        municipalities=sorted_by_name(db.session.scalars(select(Municipality))),
-        languages=db.session.scalars(select(Language).order_by(Language.name)).all(),
+        errors=found.errors,
+        # Only what the filter's list shows, as plain rows.
+        municipalities=sorted_by_name(
+            db.session.execute(select(Municipality.bfs_nr, Municipality.name))
+        ),
+        languages=db.session.execute(
+            select(Language.code, Language.name).order_by(Language.name)
+        ).all(),
         statuses=list(InterpreterStatus),
         args=request.args,
     )
@@ -107,7 +93,10 @@ def _rows(requests):
 @bp.get("/export.<fmt>")
 @kanton_required
 def export(fmt: str):
-    rows = _rows(exports.stream(_filtered()))
+    found = _filter()
+    if found.errors:  # the list names what cannot be read
+        return redirect(url_for("kanton_dolmetschen.index", **request.args))
+    rows = _rows(exports.stream(_listed(found)))
     return exports.response(
         fmt, EXPORT_COLUMNS, rows, "dolmetscheinsaetze", "Dolmetscheinsätze"
     ) or abort(404)
