@@ -45,13 +45,19 @@ def format_chf(value: Decimal | int | None) -> str:
     return "CHF " + f"{amount:,.2f}".replace(",", "'")
 
 
-def format_centimes(value: int | None) -> str:
-    """123450 (centimes, as amounts are stored) -> CHF 1'234.50, in integers: no rounding."""
+def format_amount(value: int | None) -> str:
+    """123450 (centimes, as amounts are stored) -> 1'234.50, in integers: no rounding. For
+    tables whose amounts are all in CHF, said once above them."""
     if value is None:
         return ""
     francs, centimes = divmod(abs(value), 100)
     sign = "-" if value < 0 else ""
-    return f"CHF {sign}{format_number(francs)}.{centimes:02d}"
+    return f"{sign}{format_number(francs)}.{centimes:02d}"
+
+
+def format_centimes(value: int | None) -> str:
+    """123450 (centimes) -> CHF 1'234.50"""
+    return "" if value is None else "CHF " + format_amount(value)
 
 
 STATUS_TAG = Markup('<span class="status status-%s">%s</span>')
@@ -97,5 +103,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_number, "number")
     app.add_template_filter(format_chf, "chf")
     app.add_template_filter(format_centimes, "centimes")
+    app.add_template_filter(format_amount, "amount")
     app.add_template_filter(status_tag, "status_tag")
     app.add_template_global(select_options)

@@ -425,17 +425,23 @@ def test_payout_table_and_exports(app, kanton_user, olten_user):
     log_in(canton, "koordination@kanton.ch")
     # Without the self-declaration: no base contribution.
     page = canton.get(f"/kanton/berichte/auszahlung?jahr={year}").get_data(as_text=True)
-    assert "CHF 10&#39;800.00" in page
+    # In CHF, said once: the amounts alone keep the nine columns within the page.
+    assert "Beträge in CHF" in page
+    assert '<td class="num">10&#39;800.00</td></tr>' in payout_row(page, "Olten")
+    assert "CHF 10" not in page
+    # The two reports' numbers, each kept on one line.
+    assert payout_row(page, "Olten").count('<span class="nowrap">R-') == 2
     # A short "–" in the cell (the long text made the table too wide), explained under it.
     assert 'title="keine Selbstdeklaration"' in payout_row(page, "Olten")
     assert "(keine Selbstdeklaration)" not in page
     assert "«–» beim Sockelbeitrag: keine Selbstdeklaration" in page
     post_declaration(olten, year=year)
     page = canton.get(f"/kanton/berichte/auszahlung?jahr={year}").get_data(as_text=True)
-    assert "CHF 37&#39;247.00" in page and "CHF 48&#39;047.00" in page
+    assert '<td class="num">37&#39;247.00</td>' in page
+    assert '<td class="num">48&#39;047.00</td></tr>' in payout_row(page, "Olten")
     assert "keine Selbstdeklaration" not in payout_row(page, "Olten")
     half_year = canton.get(f"/kanton/berichte/auszahlung?jahr={year}&halbjahr=1")
-    assert "CHF 5&#39;400.00" in half_year.get_data(as_text=True)
+    assert '<td class="num">5&#39;400.00</td>' in half_year.get_data(as_text=True)
 
     response = canton.get(f"/kanton/berichte/auszahlung/export.csv?jahr={year}")
     rows = list(

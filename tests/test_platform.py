@@ -15,6 +15,7 @@ from orders import create_app
 from orders.config import ConfigError
 from orders.extensions import db
 from orders.formatting import (
+    format_amount,
     format_centimes,
     format_chf,
     format_date,
@@ -298,6 +299,7 @@ def test_de_ch_formats():
 @pytest.mark.parametrize("centimes", [0, 5, 99, 100, 123450, 123456789, -5, -250, -123456])
 def test_amounts_in_centimes_read_as_the_same_francs_as_decimals(centimes):
     assert format_centimes(centimes) == format_chf(Decimal(centimes) / 100)
+    assert "CHF " + format_amount(centimes) == format_centimes(centimes)
 
 
 def test_status_tags_name_the_state_and_escape_what_they_show():

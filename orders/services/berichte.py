@@ -734,7 +734,7 @@ def payout_table(year: int, half: int | None = None) -> list[payout.PayoutRow]:
         row = rows[municipality_id]
         for key, amount in zip(report_keys, amounts, strict=True):
             setattr(row, key, getattr(row, key) + amount)
-        row.reports = ", ".join(filter(None, [row.reports, number]))
+        row.reports.append(number)
         if state is ReportState.REOPENED:
             row.reopened.append(number)
     for municipality_id, number, state, base in declarations:

@@ -160,7 +160,7 @@ class PayoutRow:
     s_conversations: int = 0
     s_follow_ups: int = 0
     base: int = 0
-    reports: str = ""
+    reports: list[str] = field(default_factory=list)  # the numbers of the period's reports
     declaration: str = ""
     # Numbers of reports or the declaration reopened for a correction: their amounts are those
     # of the last submitted version and may still change.

@@ -229,7 +229,7 @@ def payouts_export(fmt: str):
                 m.name if m else "Total",
                 m.bfs_nr if m else "",
                 m.bezirk if m else "",
-                row.reports,
+                ", ".join(row.reports),
                 payout.chf(row.case),
                 payout.chf(row.interpreter),
                 payout.chf(row.s_conversations),
