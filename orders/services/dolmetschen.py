@@ -27,7 +27,7 @@ from orders.models.interpreting import conversation_label
 from orders.models.types import utcnow
 from orders.services import audit
 from orders.services.calendar import working_days_between
-from orders.services.gemeinden import municipality_exists
+from orders.services.gemeinden import bfs_number, municipality_filter_error
 from orders.services.numbering import next_number
 from orders.services.submissions import add_once
 
@@ -213,8 +213,12 @@ def starts_within_warning(request: InterpreterRequest, now: datetime | None = No
     return start - (now or utcnow()) < timedelta(hours=CANCEL_WARNING_HOURS)
 
 
-def may_cancel(request: InterpreterRequest) -> bool:
-    return request.status in (InterpreterStatus.SUBMITTED, InterpreterStatus.CONFIRMED)
+def may_cancel(request: InterpreterRequest, now: datetime | None = None) -> bool:
+    """Until the appointment starts; after it, its outcome is recorded instead."""
+    return request.status in (
+        InterpreterStatus.SUBMITTED,
+        InterpreterStatus.CONFIRMED,
+    ) and appointment_start(request.appointment_date, request.start_time) > (now or utcnow())
 
 
 def cancel(request: InterpreterRequest, actor: User, reason: str) -> None:
@@ -296,15 +300,19 @@ class InterpreterFilter:
     errors: dict[str, str] = field(default_factory=dict)
 
 
+# The list's filter fields, as its URL carries them.
+FILTER_ARGS = ("gemeinde", "sprache", "status", "monat")
 MONTH_FORMATS = ("%Y-%m", "%m.%Y")  # what <input type="month"> sends; what a person types
+FIRST_MONTH_YEAR, LAST_MONTH_YEAR = 2000, 2100  # beyond: a typing error, not a month to list
 
 
 def _month_arg(value: str) -> date | None:
     for month_format in MONTH_FORMATS:
         try:
-            return datetime.strptime(value, month_format).date()
+            first = datetime.strptime(value, month_format).date()
         except ValueError:
             continue
+        return first if FIRST_MONTH_YEAR <= first.year <= LAST_MONTH_YEAR else None
     return None
 
 
@@ -315,21 +323,19 @@ def filter_from_args(args: Mapping[str, str]) -> InterpreterFilter:
     month = args.get("monat", "").strip()
     statuses = {s.value for s in InterpreterStatus}
     found = InterpreterFilter(
-        bfs_nr=int(municipality) if municipality.isdigit() else None,
+        bfs_nr=bfs_number(municipality),
         language_code=language or None,
         status=InterpreterStatus(status) if status in statuses else None,
         month=_month_arg(month) if month else None,
     )
-    if municipality and (
-        found.bfs_nr is None or not municipality_exists(Municipality.bfs_nr == found.bfs_nr)
-    ):
-        found.errors["gemeinde"] = "Unbekannte Gemeinde."
+    if problem := municipality_filter_error(municipality):
+        found.errors["gemeinde"] = problem
     if language and db.session.get(Language, language) is None:
         found.errors["sprache"] = "Unbekannte Sprache."
     if status and found.status is None:
         found.errors["status"] = "Unbekannter Status."
     if month and found.month is None:
-        found.errors["monat"] = "Kein gültiger Monat: bitte wie 03.2026 angeben."
+        found.errors["monat"] = f"„{month}“ ist kein Monat: bitte wie 03.2026 angeben."
     return found
 
 

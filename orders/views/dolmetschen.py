@@ -206,6 +206,7 @@ def show(number: str):
         confirm_form=ConfirmForm(),
         outcome_form=OutcomeForm(),
         late_cancel=dolmetschen.starts_within_warning(booking),
+        may_cancel=dolmetschen.may_cancel(booking),
         appointment_passed=dolmetschen.appointment_start(
             booking.appointment_date, booking.start_time
         )
