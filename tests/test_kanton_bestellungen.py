@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from orders.extensions import db
+from orders.formatting import local_time
 from orders.models import CatalogueItem, Municipality, Order, OrderKind, OrderStatus
 from orders.services import outbox
 from tests.conftest import log_in, make_user, post_form, text_body
@@ -122,7 +123,7 @@ def test_inbox_filters(app, canton):
     assert len(numbers(bezirk="Olten")) == 2
     assert numbers(nummer=grenchen.number) == {grenchen.number}
     assert len(numbers(art="material")) == 3 and numbers(art="mappen") == set()
-    today = grenchen.created_at.date().isoformat()
+    today = local_time(grenchen.created_at).date().isoformat()  # the filter's days are Zurich's
     assert len(numbers(von=today, bis=today)) == 3
     assert numbers(von="2000-01-01", bis="2000-12-31") == set()
     # The filter shows what was chosen, and lists every municipality.
