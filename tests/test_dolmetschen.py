@@ -333,6 +333,10 @@ def test_without_javascript_a_cancellation_is_asked_on_a_page_of_its_own(clerk, 
     the booking's page does and keeps the reason; only «Ja» cancels."""
     submit(clerk, appointment_date=working_day_after(today(), 1).isoformat(), called_heks="y")
     request = db.session.scalar(select(InterpreterRequest))
+    soon = utcnow().astimezone(ZURICH) + timedelta(hours=3)
+    request.appointment_date = soon.date()
+    request.start_time = soon.time().replace(second=0, microsecond=0)
+    db.session.commit()
     url = f"/dolmetschen/{request.number}"
     page = post_form(clerk, f"{url}/stornieren", {"reason": "Klient verzogen"}, form_url=url)
     assert page.status_code == 200
@@ -356,6 +360,27 @@ def test_without_javascript_a_cancellation_is_asked_on_a_page_of_its_own(clerk, 
     # Once cancelled, asking again is not offered: the refusal is said at once.
     again = post_form(clerk, f"{url}/stornieren", {}, form_url=url, follow_redirects=True)
     assert "kann nicht mehr storniert werden" in again.get_data(as_text=True)
+
+
+def test_a_past_appointment_cannot_be_cancelled(clerk, app):
+    """After the appointment its outcome is recorded instead; a cancel form sent from a page
+    opened earlier is refused at once, without asking first."""
+    submit(clerk)
+    request = db.session.scalar(select(InterpreterRequest))
+    url = f"/dolmetschen/{request.number}"
+    form_page = clerk.get(url)  # opened before the appointment: the form and its token
+    assert "Einsatz stornieren" in form_page.get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form_page.get_data(as_text=True))
+    past = utcnow().astimezone(ZURICH) - timedelta(hours=2)
+    request.appointment_date = past.date()
+    request.start_time = past.time().replace(second=0, microsecond=0)
+    db.session.commit()
+    assert "Einsatz stornieren" not in clerk.get(url).get_data(as_text=True)
+    response = clerk.post(
+        f"{url}/stornieren", data={"csrf_token": token.group(1)}, follow_redirects=True
+    )
+    assert "kann nicht mehr storniert werden" in response.get_data(as_text=True)
+    assert db.session.get(InterpreterRequest, request.id).status is InterpreterStatus.SUBMITTED
 
 
 def test_confirm_then_record_outcome_counts_for_reporting(clerk, app):
@@ -513,16 +538,26 @@ def test_canton_list_reads_a_typed_month_and_names_a_filter_it_cannot_read(
 
     broken = {"monat": "März 2026", "status": "erledigt", "sprache": "xx", "gemeinde": "9999"}
     page = canton.get("/kanton/dolmetschen/", query_string=broken).get_data(as_text=True)
-    assert errors_beside(page, "monat") == ["Kein gültiger Monat: bitte wie 03.2026 angeben."]
+    assert errors_beside(page, "monat") == [
+        "„März 2026“ ist kein Monat: bitte wie 03.2026 angeben."
+    ]
     assert errors_beside(page, "status") == ["Unbekannter Status."]
     assert errors_beside(page, "sprache") == ["Unbekannte Sprache."]
-    assert errors_beside(page, "gemeinde") == ["Unbekannte Gemeinde."]
+    assert errors_beside(page, "gemeinde") == ["Keine Gemeinde mit der BFS-Nummer 9999."]
     assert 'value="März 2026" aria-invalid="true" aria-describedby="monat-error"' in page
-    assert numbers.findall(page) == [] and "bitte korrigieren Sie den Filter" in page
+    assert numbers.findall(page) == [] and "solange der Filter einen Fehler enthält" in page
     assert "Export CSV" not in page and "Export Excel" not in page
-    response = canton.get("/kanton/dolmetschen/export.csv?monat=2026-13")
+    # Digits that are no number, a month beyond any calendar: named too, not a server error.
+    odd = canton.get("/kanton/dolmetschen/", query_string={"gemeinde": "²", "monat": "12.9999"})
+    assert errors_beside(odd.get_data(as_text=True), "gemeinde") == ["Unbekannte Gemeinde."]
+    assert errors_beside(odd.get_data(as_text=True), "monat") != []
+    # The export sends back to the list with the filter's own arguments only.
+    response = canton.get("/kanton/dolmetschen/export.csv?monat=2026-13&_anchor=x&_external=1")
     assert response.status_code == 302
     assert response.headers["Location"] == "/kanton/dolmetschen/?monat=2026-13"
+    listed = canton.get("/kanton/dolmetschen/?sprache=ti&fmt=x")
+    assert listed.status_code == 200
+    assert 'href="/kanton/dolmetschen/export.csv?sprache=ti"' in listed.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("year, status", [(2016, 404), (2017, 200), (99999, 404)])

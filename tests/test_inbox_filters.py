@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy import func, select
 
 from orders.extensions import db
+from orders.formatting import local_time
 from orders.models import ExportJob, Order, OrderStatus
 from tests.conftest import errors_beside, post_form
 from tests.test_kanton_bestellungen import place_orders
@@ -36,7 +37,7 @@ def test_the_back_link_keeps_the_filters_and_the_page(app, canton, monkeypatch):
 
     monkeypatch.setattr(views, "PAGE_SIZE", 2)
     place_orders(app, 5, bfs_nr=2581)
-    today = db.session.scalar(select(Order.created_at)).date().isoformat()
+    today = local_time(db.session.scalar(select(Order.created_at))).date().isoformat()
     filters = {"status": "eingegangen", "gemeinde": "2581", "von": today, "bis": today}
     first = canton.get(INBOX, query_string=filters).get_data(as_text=True)
     next_url = html.unescape(re.search(r'<a href="([^"]+)" rel="next"', first).group(1))
@@ -103,7 +104,7 @@ def test_an_inverted_range_is_named_beside_the_field_and_lists_nothing(app, cant
     assert '<a href="#von">Von: „Von“ liegt nach „Bis“.</a>' in text  # the summary
     assert links_to_orders(text) == {}
     assert "Keine Bestellungen gefunden" not in text
-    assert "bitte korrigieren Sie den Filter" in text
+    assert "solange der Filter einen Fehler enthält" in text
 
 
 def test_an_unreadable_date_is_named_and_kept(app, canton):
@@ -142,6 +143,15 @@ def test_a_municipality_or_bezirk_that_does_not_exist_is_named(app, canton):
     assert '<a href="#bezirk">Bezirk: Unbekannter Bezirk.</a>' in text
     assert "Keine Bestellungen gefunden" not in text
     assert "Export CSV" not in text and "Export Excel" not in text
+    response = canton.get(f"{INBOX}/export.csv?bezirk=Atlantis")
+    assert response.status_code == 302
+    assert urlsplit(response.headers["Location"]).path == INBOX
+    odd = canton.get(INBOX, query_string={"gemeinde": "²"}).get_data(as_text=True)
+    assert errors_beside(odd, "gemeinde") == ["Unbekannte Gemeinde."]
+    # Only the filter's own arguments ride along to the export (`fmt` would clash).
+    listed = canton.get(INBOX, query_string={"art": "mappen", "fmt": "x"})
+    assert listed.status_code == 200
+    assert f'href="{INBOX}/export.csv?art=mappen"' in listed.get_data(as_text=True)
     # A municipality and a Bezirk that exist, even without orders, are a valid filter.
     valid = canton.get(INBOX, query_string={"gemeinde": "2546", "bezirk": "Lebern"})
     assert "field-error" not in valid.get_data(as_text=True)
@@ -149,7 +159,7 @@ def test_a_municipality_or_bezirk_that_does_not_exist_is_named(app, canton):
 
 def test_a_valid_filter_shows_no_message(app, canton):
     place_orders(app, 2)
-    today = db.session.scalar(select(Order.created_at)).date().isoformat()
+    today = local_time(db.session.scalar(select(Order.created_at))).date().isoformat()
     text = canton.get(INBOX, query_string={"von": today, "bis": today}).get_data(as_text=True)
     assert "field-error" not in text and "error-summary" not in text
     assert len(links_to_orders(text)) == 2

@@ -25,7 +25,7 @@ from orders.models import (
 from orders.models.catalogue import WELCOME_FOLDER_NAME
 from orders.models.types import utcnow
 from orders.services import audit
-from orders.services.gemeinden import municipality_exists
+from orders.services.gemeinden import bfs_number, municipality_exists, municipality_filter_error
 from orders.services.numbering import next_number
 from orders.services.submissions import add_once
 
@@ -216,9 +216,10 @@ def _date_arg(value: str) -> date | None:
         return None
 
 
-def filter_from_args(args: Mapping[str, str]) -> OrderFilter:
+def filter_from_args(args: Mapping[str, str], look_up: bool = True) -> OrderFilter:
     """The inbox's filter from its URL arguments (or an export job's stored filters); what is
-    not a valid value filters nothing, and is named in the filter's `errors`."""
+    not a valid value filters nothing, and is named in the filter's `errors`. `look_up` also
+    checks that the municipality and Bezirk exist (a query each)."""
     status = args.get("status", "")
     kind = args.get("art", "")
     municipality = args.get("gemeinde", "")
@@ -226,7 +227,7 @@ def filter_from_args(args: Mapping[str, str]) -> OrderFilter:
     order_filter = OrderFilter(
         status=OrderStatus(status) if status in {s.value for s in OrderStatus} else None,
         kind=OrderKind(kind) if kind in {k.value for k in OrderKind} else None,
-        bfs_nr=int(municipality) if municipality.isdigit() else None,
+        bfs_nr=bfs_number(municipality),
         bezirk=args.get("bezirk", "") or None,
         date_from=_date_arg(von),
         date_to=_date_arg(bis),
@@ -239,11 +240,10 @@ def filter_from_args(args: Mapping[str, str]) -> OrderFilter:
         errors["art"] = "Unbekannte Art."
     if municipality and order_filter.bfs_nr is None:
         errors["gemeinde"] = "Unbekannte Gemeinde."
-    elif order_filter.bfs_nr is not None and not municipality_exists(
-        Municipality.bfs_nr == order_filter.bfs_nr
-    ):
-        errors["gemeinde"] = f"Keine Gemeinde mit der BFS-Nummer {order_filter.bfs_nr}."
-    if order_filter.bezirk and not municipality_exists(Municipality.bezirk == order_filter.bezirk):
+    elif look_up and (problem := municipality_filter_error(municipality)):
+        errors["gemeinde"] = problem
+    bezirk = order_filter.bezirk
+    if look_up and bezirk and not municipality_exists(Municipality.bezirk == bezirk):
         errors["bezirk"] = "Unbekannter Bezirk."
     if von and order_filter.date_from is None:
         errors["von"] = INVALID_DATE
@@ -257,7 +257,7 @@ def filter_from_args(args: Mapping[str, str]) -> OrderFilter:
 
 def describe_filter(args: Mapping[str, str]) -> list[tuple[str, str]]:
     """The filter as a person reads it: (field, value) pairs with labels and names."""
-    order_filter = filter_from_args(args)
+    order_filter = filter_from_args(args, look_up=False)
     described = []
     if order_filter.number:
         described.append(("Bestellnummer", order_filter.number))

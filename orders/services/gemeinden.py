@@ -17,10 +17,28 @@ MUNICIPALITIES_CSV = Path(__file__).resolve().parent.parent / "data" / "gemeinde
 
 
 def municipality_exists(condition) -> bool:
-    """Whether a municipality matches, e.g. `Municipality.bfs_nr == 2581`: a list filter that
-    names none (an old bookmark, a hand-edited address) is a mistake to show, not an empty
-    list to believe."""
+    """Whether a municipality matches, e.g. `Municipality.bezirk == "Thal"`: a list filter
+    that names none (an old bookmark, a hand-edited address) is a mistake to show, not an
+    empty list to believe."""
     return db.session.scalar(select(select(Municipality.id).where(condition).exists()))
+
+
+def bfs_number(value: str) -> int | None:
+    """A list filter's «gemeinde» argument as a BFS number (at most four digits), or None."""
+    value = value.strip()
+    return int(value) if value.isascii() and value.isdecimal() and len(value) <= 4 else None
+
+
+def municipality_filter_error(value: str) -> str | None:
+    """What is wrong with a list filter's «gemeinde» argument, in German; None if nothing."""
+    if not value.strip():
+        return None
+    bfs_nr = bfs_number(value)
+    if bfs_nr is None:
+        return "Unbekannte Gemeinde."
+    if not municipality_exists(Municipality.bfs_nr == bfs_nr):
+        return f"Keine Gemeinde mit der BFS-Nummer {bfs_nr}."
+    return None
 
 
 def sorted_by_name(municipalities: Iterable[Municipality]) -> list[Municipality]:

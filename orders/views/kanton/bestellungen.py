@@ -69,7 +69,7 @@ def index():
         ),
         bezirke=bezirke(),
         args=request.args,
-        filter_args=bestellungen.FILTER_ARGS,
+        filter_values=bestellungen.filter_values(request.args),
         errors=order_filter.errors,
         list_args=list_args_from_request(),
     )

@@ -38,6 +38,12 @@ def _filter() -> dolmetschen.InterpreterFilter:
     return dolmetschen.filter_from_args(request.args)
 
 
+def _filter_values() -> dict[str, str]:
+    """The filter fields set in this request, known names only (for links to the exports and
+    back to the list: url_for encodes the values, and no other argument rides along)."""
+    return {name: request.args[name] for name in dolmetschen.FILTER_ARGS if request.args.get(name)}
+
+
 def _listed(found: dolmetschen.InterpreterFilter):
     """The filtered orders with the municipality and language each row names."""
     return dolmetschen.filtered_requests(found).options(
@@ -66,6 +72,7 @@ def index():
         ).all(),
         statuses=list(InterpreterStatus),
         args=request.args,
+        filter_values=_filter_values(),
     )
 
 
@@ -95,7 +102,7 @@ def _rows(requests):
 def export(fmt: str):
     found = _filter()
     if found.errors:  # the list names what cannot be read
-        return redirect(url_for("kanton_dolmetschen.index", **request.args))
+        return redirect(url_for("kanton_dolmetschen.index", **_filter_values()))
     rows = _rows(exports.stream(_listed(found)))
     return exports.response(
         fmt, EXPORT_COLUMNS, rows, "dolmetscheinsaetze", "Dolmetscheinsätze"
