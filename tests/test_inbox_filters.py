@@ -5,6 +5,7 @@ import html
 import re
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from sqlalchemy import func, select
 
 from orders.extensions import db
@@ -184,3 +185,12 @@ def test_an_excel_export_of_an_unreadable_filter_is_not_made(app, canton):
     assert response.status_code == 303
     assert query(response.headers["Location"]) == {"von": ["2026-13-40"]}
     assert db.session.scalar(select(func.count()).select_from(ExportJob)) == 0
+
+
+@pytest.mark.parametrize(
+    "value, expected", [("2581", 2581), (" 2581 ", 2581), ("²", None), ("9" * 20, None), ("", None)]
+)
+def test_a_bfs_number_is_at_most_four_plain_digits(value, expected):
+    from orders.services.gemeinden import bfs_number
+
+    assert bfs_number(value) == expected
