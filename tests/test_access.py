@@ -1,6 +1,8 @@
 """Nobody sees what is not theirs: another municipality's records answer 404, and Gemeinde
 users cannot reach the canton's pages."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -159,3 +161,31 @@ def test_anonymous_visitors_are_sent_to_login(client, app, url):
     response = client.get(url)
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/anmelden")
+
+
+def test_a_leitgemeinde_stays_with_the_member_it_works_for(client, app):
+    """On a member's pages the main navigation leads to that member's orders, interpreters and
+    reports, and the header says for whom one acts: no order placed for the wrong one."""
+    log_in_as_leitgemeinde_derendingen(client)
+    nav = re.compile(r'<nav aria-label="Hauptnavigation" class="main-nav">(.*?)</nav>', re.S)
+    for url in (
+        "/gemeinde/2516",
+        "/gemeinde/2516/bestellungen",
+        "/gemeinde/2516/bestellungen/neu/mappen",
+        "/gemeinde/2516/dolmetschen",
+        "/gemeinde/2516/dolmetschen/neu",
+        "/gemeinde/2516/berichte",
+    ):
+        page = client.get(url).get_data(as_text=True)
+        links = nav.search(page).group(1)
+        assert 'href="/gemeinde/2516/bestellungen"' in links, url
+        assert 'href="/gemeinde/2517/bestellungen"' not in links, url
+        assert "<strong>für Deitingen</strong>" in page, url
+    own = client.get("/gemeinde/2517").get_data(as_text=True)
+    assert 'href="/gemeinde/2517/bestellungen"' in nav.search(own).group(1)
+    assert "<strong>für" not in own
+    # The switcher names every other municipality once, and the way back to one's own.
+    member = client.get("/gemeinde/2516").get_data(as_text=True)
+    switcher = re.search(r'<nav class="switcher".*?</nav>', member, re.S).group(0)
+    assert switcher.count(">Derendingen<") == 0 and "zurück zu Derendingen" in switcher
+    assert "Deitingen" not in switcher and "Etziken" in switcher
