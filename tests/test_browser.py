@@ -125,7 +125,7 @@ def test_interpreter_order_and_cancellation(live_server, smtp_server, page, mail
     page.get_by_label("Integrationsgespräch", exact=True).check()
     page.get_by_label("Datum").fill(working_day_after(today(), 6).isoformat())
     page.get_by_label("Beginn").fill("09:15")
-    page.get_by_label("Voraussichtliche Dauer").select_option(label="1 Std. 30 Min.")
+    page.get_by_label("Voraussichtliche Dauer").select_option(label="90 Minuten")
     # Video hides the on-site fields and asks how the interpreter joins.
     page.get_by_label("Video", exact=True).check()
     expect(page.get_by_label("Raum")).to_be_hidden()

@@ -411,6 +411,10 @@ def test_confirm_then_record_outcome_counts_for_reporting(clerk, app):
     assert (
         dolmetschen.held_count(request.municipality_id, today() - timedelta(days=30), today()) == 1
     )
+    # «abgeschlossen»: the outcome is recorded, whether or not the conversation was held.
+    shown = clerk.get(url).get_data(as_text=True)
+    assert "abgeschlossen</span> · Dolmetscher/in: A. Tesfay" in shown
+    assert "stattgefunden, 75 Minuten" in shown and "durchgeführt" not in shown
 
 
 def test_list_upcoming_first_then_past(clerk, app):

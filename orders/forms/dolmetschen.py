@@ -32,15 +32,9 @@ from orders.services.dolmetschen import (
 )
 
 
-def _duration_label(minutes: int) -> str:
-    hours, rest = divmod(minutes, 60)
-    if not hours:
-        return f"{rest} Minuten"
-    return f"{hours} Std." + (f" {rest} Min." if rest else "")
-
-
+# In minutes, as the booking's page, the mail to HEKS and the outcome give it.
 DURATION_CHOICES = [
-    SelectChoice(str(minutes), _duration_label(minutes))
+    SelectChoice(str(minutes), f"{minutes} Minuten")
     for minutes in range(MIN_DURATION, MAX_DURATION + 1, DURATION_STEP)
 ]
 
@@ -74,7 +68,7 @@ class InterpreterForm(PortalForm):
         coerce=int,
     )
     setting = RadioField(
-        "Setting",
+        "Das Gespräch findet statt",
         choices=[SelectChoice(s.value, s.label) for s in Setting],
         default=Setting.ON_SITE.value,
         validators=[input_required("Bitte wählen Sie, wie das Gespräch stattfindet.")],
@@ -101,7 +95,7 @@ class InterpreterForm(PortalForm):
         ],
     )
     gender_preference = RadioField(
-        "Dolmetscher/in",
+        "Gewünschtes Geschlecht der dolmetschenden Person",
         choices=[SelectChoice(g.value, g.label) for g in GenderPreference],
         default=GenderPreference.ANY.value,
     )
@@ -114,7 +108,7 @@ class InterpreterForm(PortalForm):
         validators=[max_length(1000)],
     )
     orderer_name = StringField(
-        "Bestellende Person",
+        "Ihr Name",
         validators=[required("Bitte geben Sie Ihren Namen an."), max_length(200)],
     )
     orderer_phone = StringField(

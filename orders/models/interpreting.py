@@ -67,7 +67,7 @@ class InterpreterStatus(enum.StrEnum):
         return {
             "uebermittelt": "übermittelt",
             "bestaetigt": "bestätigt",
-            "durchgefuehrt": "durchgeführt",
+            "durchgefuehrt": "abgeschlossen",  # the outcome is recorded: held or not
             "storniert": "storniert",
         }[self.value]
 
