@@ -31,7 +31,6 @@ from orders.services.dolmetschen import (
     REFERENCE_MAX,
 )
 
-
 # In minutes, as the booking's page, the mail to HEKS and the outcome give it.
 DURATION_CHOICES = [
     SelectChoice(str(minutes), f"{minutes} Minuten")
