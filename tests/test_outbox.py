@@ -221,6 +221,34 @@ def test_links_that_set_a_password_are_removed_from_the_stored_copy_once_sent(
     assert outbox.REMOVED_LINK in mail.body_text
 
 
+def test_with_a_mail_server_the_postausgang_never_shows_a_password_link(mail_app, smtp_server):
+    """Waiting or failed, an invitation's link is the invitee's: a canton officer reading the
+    Postausgang must not be able to set that person's password."""
+    make_user("koordination@kanton.ch")
+    smtp_server.refuse.add("neu@olten.ch")
+    accounts.request_password_reset(make_user("neu@olten.ch").email)
+    mail = db.session.scalar(select(OutboxMail).where(OutboxMail.kind == "password_reset"))
+    client = mail_app.test_client()
+    log_in(client, "koordination@kanton.ch")
+    for moment in ("waiting", "failed"):
+        page = client.get(f"/kanton/postausgang/{mail.id}").text
+        assert "passwort-zuruecksetzen/" not in page, moment
+        assert outbox.HIDDEN_LINK in page, moment
+        outbox.deliver_due()
+    db.session.refresh(mail)
+    assert mail.status is MailStatus.FAILED
+    assert "passwort-zuruecksetzen/" in mail.body_text  # kept for sending it again
+
+
+def test_without_a_mail_server_the_postausgang_is_where_the_link_is_read(app):
+    make_user("koordination@kanton.ch")
+    accounts.request_password_reset(make_user("neu@olten.ch").email)
+    mail = db.session.scalar(select(OutboxMail).where(OutboxMail.kind == "password_reset"))
+    client = app.test_client()
+    log_in(client, "koordination@kanton.ch")
+    assert "passwort-zuruecksetzen/" in client.get(f"/kanton/postausgang/{mail.id}").text
+
+
 def test_only_failed_mails_can_be_sent_again_and_all_at_once(mail_app, smtp_server):
     """The server refuses a resend of a mail already sent, even when posted directly
     (OWASP ASVS 4.0.3 V11.1.1)."""

@@ -247,6 +247,19 @@ def _send_one(connection, outbox_mail: OutboxMail, now: datetime, report: Delive
     db.session.commit()
 
 
+HIDDEN_LINK = "[Link nur für die Empfängerin oder den Empfänger]"
+
+
+def readable_text(outbox_mail: OutboxMail) -> str:
+    """The text the Postausgang shows. With a mail server, the links of a mail that sets a
+    password are the recipient's alone, also while the mail waits or failed: whoever reads
+    them could take over the account. Without one (the embedded default) the Postausgang is
+    where such mails are read, links included."""
+    if outbox_mail.kind in KINDS_WITH_SECRET_LINKS and smtp_configured():
+        return LINK.sub(HIDDEN_LINK, outbox_mail.body_text)
+    return outbox_mail.body_text
+
+
 def _remove_links(outbox_mail: OutboxMail) -> None:
     outbox_mail.body_text = LINK.sub(REMOVED_LINK, outbox_mail.body_text)
     if outbox_mail.body_html:

@@ -50,7 +50,12 @@ def index():
 @kanton_required
 def show(mail_id: int):
     mail = db.session.get(OutboxMail, mail_id) or abort(404)
-    return render_template("kanton/outbox_mail.html", mail=mail, labels=STATUS_LABELS)
+    return render_template(
+        "kanton/outbox_mail.html",
+        mail=mail,
+        body_text=outbox.readable_text(mail),
+        labels=STATUS_LABELS,
+    )
 
 
 @bp.post("/postausgang/<int:mail_id>/erneut-senden")
@@ -69,7 +74,12 @@ def resend(mail_id: int):
 @kanton_required
 def resend_all_failed():
     count = outbox.resend_all_failed(current_user)
-    flash(f"{count} fehlgeschlagene Nachrichten werden erneut gesendet.", "success")
+    flash(
+        "1 fehlgeschlagene Nachricht wird erneut gesendet."
+        if count == 1
+        else f"{count} fehlgeschlagene Nachrichten werden erneut gesendet.",
+        "success",
+    )
     return redirect(url_for("kanton_outbox.index", status=MailStatus.PENDING.value))
 
 
