@@ -410,6 +410,18 @@ def test_period_overview_states_and_bezirk_filter(app, kanton_user, olten_user, 
     declarations = canton.get(f"/kanton/berichte/selbstdeklarationen?jahr={last_year()}")
     assert declarations.status_code == 200 and "fehlt" in declarations.get_data(as_text=True)
 
+    # Olten leaves the programme: its submitted report stays in the period's list (in its
+    # Bezirk's too), Bettlach, which owes nothing now, leaves it.
+    municipality(2581).participates = False
+    municipality(2543).participates = False
+    db.session.commit()
+    page = canton.get(f"/kanton/berichte/?jahr={year}&halbjahr={half}").get_data(as_text=True)
+    assert "Olten</a>" in page and "zur Korrektur geöffnet" in page
+    assert "<td>Bettlach</td>" not in page
+    bezirk = canton.get(f"/kanton/berichte/?jahr={year}&halbjahr={half}&bezirk=Olten").text
+    assert "Olten</a>" in bezirk
+    assert "Olten</a>" not in lebern
+
 
 def payout_row(page: str, name: str) -> str:
     return re.search(rf"<tr><td>{name}</td>.*?</tr>", page, re.S).group()

@@ -667,15 +667,32 @@ class OverviewRow:
     label: str
 
 
+def _with_those_that_reported(
+    municipalities: list[Municipality], records: dict, bezirk: str | None
+) -> list[Municipality]:
+    """The participating municipalities and any other that has a record for the period: one
+    that no longer takes part keeps what it submitted in the list (participation is today's
+    setting, not the period's)."""
+    missing = records.keys() - {m.id for m in municipalities}
+    if not missing:
+        return municipalities
+    statement = select(Municipality).where(Municipality.id.in_(missing))
+    if bezirk:
+        statement = statement.where(Municipality.bezirk == bezirk)
+    return sorted_by_name([*municipalities, *db.session.scalars(statement)])
+
+
 def report_overview(year: int, half: int, bezirk: str | None = None) -> list[OverviewRow]:
     due = deadlines.report_due(year, half)
-    municipalities = participating(bezirk, deadlines.period_start(year, half))
     reports = {
         r.municipality_id: r
         for r in db.session.scalars(
             select(HalfYearReport).where(HalfYearReport.year == year, HalfYearReport.half == half)
         )
     }
+    municipalities = _with_those_that_reported(
+        participating(bezirk, deadlines.period_start(year, half)), reports, bezirk
+    )
     today = deadlines.today_local()
     return [
         OverviewRow(m, reports.get(m.id), *status_of(reports.get(m.id), due, today))
@@ -685,11 +702,13 @@ def report_overview(year: int, half: int, bezirk: str | None = None) -> list[Ove
 
 def declaration_overview(year: int, bezirk: str | None = None) -> list[OverviewRow]:
     due = deadlines.declaration_due(year)
-    municipalities = participating(bezirk, date(year, 1, 1))
     declarations = {
         d.municipality_id: d
         for d in db.session.scalars(select(SelfDeclaration).where(SelfDeclaration.year == year))
     }
+    municipalities = _with_those_that_reported(
+        participating(bezirk, date(year, 1, 1)), declarations, bezirk
+    )
     today = deadlines.today_local()
     return [
         OverviewRow(m, declarations.get(m.id), *status_of(declarations.get(m.id), due, today))
