@@ -203,3 +203,23 @@ def test_inbox_counts_up_to_a_limit(app, clients, monkeypatch):
     monkeypatch.setattr(paging, "COUNT_LIMIT", 1000)
     page = clients["/kanton/bestellungen"].get("/kanton/bestellungen").get_data(as_text=True)
     assert "Seite 1 von 3 (130 Einträge)" in page
+
+
+@pytest.mark.parametrize("page", ["99999999999999999999", "-3", "x"])
+def test_a_page_number_out_of_range_shows_a_page(app, page):
+    """A typed or mangled page number is no server error (SQLite's integers end at 2**63)."""
+    make_user("koordination@kanton.ch")
+    make_user("clerk@olten.ch", 2581)
+    canton, clerk = app.test_client(), app.test_client()
+    log_in(canton, "koordination@kanton.ch")
+    log_in(clerk, "clerk@olten.ch")
+    for client, url in (
+        (canton, "/kanton/bestellungen"),
+        (canton, "/kanton/dolmetschen/"),
+        (canton, "/kanton/postausgang"),
+        (canton, "/kanton/protokoll"),
+        (canton, "/kanton/benutzer/"),
+        (clerk, "/gemeinde/2581/bestellungen"),
+        (clerk, "/gemeinde/2581/dolmetschen"),
+    ):
+        assert client.get(url, query_string={"page": page, "seite": page}).status_code == 200, url

@@ -59,14 +59,25 @@ class KeysetPage:
         return max(1, math.ceil(self.total / self.per_page))
 
 
+# No list has more pages; a larger number (typed, or a link gone wrong) is this page: its
+# OFFSET must still fit the database's integers (SQLite raised OverflowError).
+MAX_PAGE = 1_000_000
+
+
+def page_number(args, name: str = "page") -> int:
+    """A page number from a request's arguments: 1 when missing or unreadable, at most
+    MAX_PAGE. For Flask-SQLAlchemy's paginate(page=…) too."""
+    return min(max(args.get(name, 1, type=int) or 1, 1), MAX_PAGE)
+
+
 def cursor_args(args) -> dict:
     """keyset_page's position from a request's arguments, as `keyset_pagination` in
     templates/_macros.html writes them into its links."""
     return {
         "after": args.get("nach"),
         "before": args.get("vor"),
-        "number": args.get("seite", 1, type=int),
-        "offset_page": args.get("page", type=int),
+        "number": page_number(args, "seite"),
+        "offset_page": page_number(args) if args.get("page") else None,
     }
 
 

@@ -21,7 +21,7 @@ from orders.models import (
     Setting,
 )
 from orders.models.types import utcnow
-from orders.services import dolmetschen
+from orders.services import dolmetschen, paging
 from orders.services.access import municipality_or_404, visible_municipality_ids
 from orders.views import confirmed_in_form
 
@@ -80,7 +80,9 @@ def index(bfs_nr: int):
             InterpreterRequest.start_time,
         )
     )
-    page = db.paginate(statement, per_page=PAGE_SIZE, error_out=False)
+    page = db.paginate(
+        statement, page=paging.page_number(request.args), per_page=PAGE_SIZE, error_out=False
+    )
     return render_template(
         "dolmetschen/index.html", municipality=municipality, page=page, today=today
     )

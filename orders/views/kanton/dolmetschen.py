@@ -8,7 +8,7 @@ from orders.extensions import db
 from orders.formatting import format_date, format_datetime, local_time
 from orders.models import InterpreterRequest, InterpreterStatus, Language, Municipality
 from orders.models.types import utcnow
-from orders.services import deadlines, dolmetschen, exports
+from orders.services import deadlines, dolmetschen, exports, paging
 from orders.services.gemeinden import sorted_by_name
 from orders.views.kanton import kanton_required
 
@@ -57,7 +57,14 @@ def index():
     found = _filter()
     # A filter that cannot be read lists nothing rather than more than was asked for.
     page = (
-        None if found.errors else db.paginate(_listed(found), per_page=PAGE_SIZE, error_out=False)
+        None
+        if found.errors
+        else db.paginate(
+            _listed(found),
+            page=paging.page_number(request.args),
+            per_page=PAGE_SIZE,
+            error_out=False,
+        )
     )
     return render_template(
         "kanton/dolmetschen/index.html",

@@ -7,7 +7,7 @@ from sqlalchemy.orm import joinedload
 
 from orders.extensions import db
 from orders.models import AuditEvent, MailStatus, OutboxMail
-from orders.services import audit, outbox
+from orders.services import audit, outbox, paging
 from orders.views.kanton import kanton_required
 
 bp = Blueprint("kanton_outbox", __name__, url_prefix="/kanton")
@@ -31,7 +31,9 @@ def index():
     statement = select(OutboxMail).order_by(OutboxMail.id.desc())
     if status in {s.value for s in MailStatus}:
         statement = statement.where(OutboxMail.status == MailStatus(status))
-    page = db.paginate(statement, per_page=PAGE_SIZE, error_out=False)
+    page = db.paginate(
+        statement, page=paging.page_number(request.args), per_page=PAGE_SIZE, error_out=False
+    )
     return render_template(
         "kanton/outbox.html",
         page=page,
@@ -92,5 +94,7 @@ def audit_log():
     action = request.args.get("aktion", "").strip()
     if action:
         statement = statement.where(AuditEvent.action.startswith(action))
-    page = db.paginate(statement, per_page=PAGE_SIZE, error_out=False)
+    page = db.paginate(
+        statement, page=paging.page_number(request.args), per_page=PAGE_SIZE, error_out=False
+    )
     return render_template("kanton/audit_log.html", page=page, action=action)

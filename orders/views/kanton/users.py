@@ -9,7 +9,7 @@ from wtforms import SelectChoice
 from orders.extensions import db
 from orders.forms.kanton import EditUserForm, InviteUserForm
 from orders.models import AuditEvent, Municipality, Role, User
-from orders.services import accounts
+from orders.services import accounts, paging
 from orders.services.gemeinden import sorted_by_name
 from orders.views.kanton import kanton_required
 from orders.views.kanton.gemeinden import bezirke
@@ -60,7 +60,9 @@ def index():
         statement = statement.where(User.active.is_(True))
     elif status == "deaktiviert":
         statement = statement.where(User.active.is_(False))
-    page = db.paginate(statement, per_page=PAGE_SIZE, error_out=False)
+    page = db.paginate(
+        statement, page=paging.page_number(request.args), per_page=PAGE_SIZE, error_out=False
+    )
     return render_template(
         "kanton/users.html",
         page=page,
