@@ -241,6 +241,13 @@ def test_delivery_note_has_the_address_in_the_window(app, canton):
     address = re.search(r'<address class="recipient">(.*?)</address>', page, re.S).group(1)
     assert "Stadt Olten, Einwohnerdienste" in address and "4600 Olten" in address
     assert "Willkommensbrief" in page
+    assert "STORNIERT" not in page
+    # A cancelled order offers no delivery note; one opened anyway says not to ship it.
+    order.status = OrderStatus.CANCELLED
+    db.session.commit()
+    assert "Lieferschein drucken" not in canton.get(f"/kanton/bestellungen/{order.number}").text
+    page = canton.get(f"/bestellungen/{order.number}/lieferschein").text
+    assert "STORNIERT – nicht versenden" in page
 
 
 def test_catalogue_add_and_deactivate(app, canton, olten_user):

@@ -15,7 +15,7 @@ from orders.forms.bestellungen import (
     quantity_field_name,
 )
 from orders.models import Municipality, Order, OrderKind, OrderLine, User
-from orders.services import bestellungen, catalogue, paging
+from orders.services import bestellungen, catalogue, deadlines, paging
 from orders.services.access import municipality_or_404, visible_municipality_ids
 from orders.views import confirmed_in_form
 
@@ -204,5 +204,7 @@ def cancel(number: str):
 @login_required
 def delivery_note(number: str):
     return render_template(
-        "bestellungen/delivery_note.html", order=order_or_404(current_user, number)
+        "bestellungen/delivery_note.html",
+        order=order_or_404(current_user, number),
+        printed_on=deadlines.today_local(),  # the day it is printed, as on any letter
     )
