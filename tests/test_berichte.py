@@ -147,7 +147,11 @@ def test_submit_needs_every_figure_and_the_documents_tick(clerk):
 def test_running_half_year_can_be_drafted_but_not_submitted(clerk):
     year, half = running_period()
     page = post_report(clerk, period=(year, half)).get_data(as_text=True)
-    assert "Einreichen ist ab dem" in page and "der Entwurf ist gespeichert" in page
+    first_day = "01.07." if half == 1 else "01.01."
+    first_day += str(year if half == 1 else year + 1)
+    assert f"Einreichen ist ab dem {first_day} möglich" in page
+    assert "der Entwurf ist gespeichert" in page
+    assert f"und ab dem {first_day} einreichen" in clerk.get(report_url(period=(year, half))).text
     assert the_report().state is ReportState.DRAFT
     assert clerk.get(report_url(period=(year + 1, 1))).status_code == 404
     assert clerk.get(report_url(period=(year, 3))).status_code == 404

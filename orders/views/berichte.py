@@ -6,6 +6,7 @@ from datetime import timedelta
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from orders.formatting import format_date
 from orders.forms.berichte import DeclarationForm, ReportForm
 from orders.models import Municipality, ReportState
 from orders.services import berichte, deadlines, dolmetschen, payout
@@ -57,6 +58,7 @@ def _report_context(municipality: Municipality, year: int, half: int) -> dict:
         "half": half,
         "start": start,
         "end": end,
+        "first_submission_day": end + timedelta(days=1),
         "due": deadlines.report_due(year, half),
         "can_submit": berichte.can_submit_report(year, half),
         "interpreter_held": dolmetschen.held_count(municipality.id, start, end),
@@ -135,10 +137,9 @@ def report(bfs_nr: int, year: int, half: int):
     if problems or (submit and not context["can_submit"]):
         form.show_problems(problems)
         if submit and not context["can_submit"]:
-            first_day = context["end"] + timedelta(days=1)
             form.form_errors.append(
-                f"Einreichen ist ab dem {first_day.strftime('%d.%m.%Y')} möglich; der Entwurf "
-                "ist gespeichert."
+                f"Einreichen ist ab dem {format_date(context['first_submission_day'])} möglich; "
+                "der Entwurf ist gespeichert."
             )
         else:
             flash(SAVED_WITH_PROBLEMS, "success")
