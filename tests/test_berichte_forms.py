@@ -49,6 +49,17 @@ def test_declaration_unreadable_number_keeps_only_its_own_message(clerk):
     assert DECLARATION_REQUIRED["signatory_name"] in page
 
 
+def test_declaration_contact_address_must_be_an_email_address(clerk):
+    """«keine-mail» would also have counted as the contact point's «Telefon oder E-Mail»."""
+    page = post_declaration(clerk, contact_email="keine-mail").get_data(as_text=True)
+    assert "Bitte geben Sie eine gültige E-Mail-Adresse ein, z. B. name@gemeinde.ch." in page
+    assert 'value="keine-mail"' in page
+    assert db.session.scalar(select(SelfDeclaration)) is None
+    # Empty is allowed: the telephone number is the contact point's.
+    assert post_declaration(clerk, contact_email="").status_code == 303
+    assert db.session.scalar(select(SelfDeclaration)).data["contact_email"] == ""
+
+
 def test_declaration_draft_saved_with_problems_says_so(clerk):
     page = post_declaration(clerk, action="check", signatory_name="").get_data(as_text=True)
     assert SAVED_WITH_PROBLEMS in page and NOT_SAVED not in page

@@ -2,18 +2,21 @@
 
 from wtforms import (
     BooleanField,
+    EmailField,
     RadioField,
     SelectChoice,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
+from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from orders.forms.fields import (
     NumberRange,
     PortalForm,
     WholeNumberField,
+    email_address,
     max_length,
     required,
 )
@@ -74,7 +77,10 @@ class DeclarationForm(PortalForm):
     contact_name = _text("contact_name")
     contact_address = _text("contact_address", 300)
     contact_phone = _text("contact_phone", 50)
-    contact_email = _text("contact_email", 254)
+    contact_email = EmailField(
+        DECLARATION_FIELDS["contact_email"],
+        validators=[Optional(), max_length(254), email_address()],
+    )
     organisation_model = RadioField(
         DECLARATION_FIELDS["organisation_model"],
         choices=[SelectChoice(key, label) for key, label in ORGANISATION.items()],
