@@ -122,6 +122,27 @@ def test_password_change_ends_other_sessions(app, olten_user):
     log_in(app.test_client(), "clerk@olten.ch", "ein-neues-langes-passwort")
 
 
+def test_a_password_change_names_every_problem_at_once(app, olten_user):
+    client = app.test_client()
+    log_in(client, "clerk@olten.ch")
+    page = post_form(
+        client,
+        "/konto/passwort",
+        {"current_password": "falsch", "password": "kurz", "password_confirm": "kurz"},
+    ).text
+    assert "Das bisherige Passwort stimmt nicht." in page
+    assert "Das Passwort muss mindestens" in page
+    # The current password again is no change.
+    page = post_form(
+        client,
+        "/konto/passwort",
+        {"current_password": PASSWORD, "password": PASSWORD, "password_confirm": PASSWORD},
+    ).text
+    assert "Das neue Passwort muss sich vom bisherigen unterscheiden." in page
+    assert "Ihr Passwort ist geändert" not in page
+    log_in(app.test_client(), "clerk@olten.ch")  # still the same password
+
+
 @pytest.mark.parametrize(
     "next_url, expected",
     [

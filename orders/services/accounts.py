@@ -157,15 +157,30 @@ def set_password_with_token(token: str, purpose: TokenPurpose, password: str) ->
     return user
 
 
-def check_password_rules(password: str, user: User) -> None:
+def password_rule_problem(password: str, user: User) -> AccountError | None:
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if len(password) < minimum:
-        raise AccountError(f"Das Passwort muss mindestens {minimum} Zeichen lang sein.", "password")
+        return AccountError(f"Das Passwort muss mindestens {minimum} Zeichen lang sein.", "password")
     if len(password) > 200:
-        raise AccountError("Das Passwort darf höchstens 200 Zeichen lang sein.", "password")
+        return AccountError("Das Passwort darf höchstens 200 Zeichen lang sein.", "password")
     lowered = password.lower()
     if lowered == user.email or lowered == user.email.split("@")[0]:
-        raise AccountError("Das Passwort darf nicht Ihre E-Mail-Adresse sein.", "password")
+        return AccountError("Das Passwort darf nicht Ihre E-Mail-Adresse sein.", "password")
+    return None
+
+
+def check_password_rules(password: str, user: User) -> None:
+    if problem := password_rule_problem(password, user):
+        raise problem
+
+
+class PasswordNotChanged(AccountError):
+    """Every reason at once, each with its field, so that none comes only after another is
+    fixed."""
+
+    def __init__(self, problems: list[AccountError]):
+        super().__init__(" ".join(map(str, problems)))
+        self.problems = problems
 
 
 def request_password_reset(email: str) -> None:
@@ -219,9 +234,18 @@ def log_out(user: User, token: str | None) -> None:
 
 
 def change_password(user: User, current: str, new: str, keep_token: str | None) -> None:
-    if user.password_hash is None or not check_password_hash(user.password_hash, current):
-        raise AccountError("Das bisherige Passwort stimmt nicht.", "current_password")
-    check_password_rules(new, user)
+    problems = []
+    known = user.password_hash is not None
+    if not known or not check_password_hash(user.password_hash, current):
+        problems.append(AccountError("Das bisherige Passwort stimmt nicht.", "current_password"))
+    if rule := password_rule_problem(new, user):
+        problems.append(rule)
+    elif known and check_password_hash(user.password_hash, new):
+        problems.append(
+            AccountError("Das neue Passwort muss sich vom bisherigen unterscheiden.", "password")
+        )
+    if problems:
+        raise PasswordNotChanged(problems)
     user.password_hash = generate_password_hash(new)
     sessions.end_all_sessions(user, keep_token=keep_token)
     audit.record("user.change_password", actor=user, obj=user)

@@ -165,8 +165,9 @@ def change_password():
                 form.password.data,
                 keep_token=current_user.get_id(),
             )
-        except accounts.AccountError as error:
-            getattr(form, error.field or "password").errors.append(str(error))
+        except accounts.PasswordNotChanged as error:
+            for problem in error.problems:
+                getattr(form, problem.field).errors.append(str(problem))
         else:
             flash("Ihr Passwort ist geändert. Andere Anmeldungen wurden beendet.", "success")
             return redirect(url_for("dashboard.home"))
