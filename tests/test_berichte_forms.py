@@ -38,6 +38,8 @@ def test_declaration_shows_every_problem_at_once(clerk):
     assert page.count("Bitte ein Pensum von 0 bis 100 Prozent.") == 2
     assert NOT_SAVED in page and db.session.scalar(select(SelfDeclaration)) is None
     assert 'value="150"' in page
+    # A checkbox's label is a whole sentence: the summary gives its message alone.
+    assert '<a href="#confirmed">Bitte bestätigen Sie, dass die Angaben korrekt sind.</a>' in page
 
 
 def test_declaration_unreadable_number_keeps_only_its_own_message(clerk):

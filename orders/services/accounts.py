@@ -160,7 +160,8 @@ def set_password_with_token(token: str, purpose: TokenPurpose, password: str) ->
 def password_rule_problem(password: str, user: User) -> AccountError | None:
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if len(password) < minimum:
-        return AccountError(f"Das Passwort muss mindestens {minimum} Zeichen lang sein.", "password")
+        message = f"Das Passwort muss mindestens {minimum} Zeichen lang sein."
+        return AccountError(message, "password")
     if len(password) > 200:
         return AccountError("Das Passwort darf höchstens 200 Zeichen lang sein.", "password")
     lowered = password.lower()
