@@ -519,6 +519,10 @@ def test_an_infomail_to_one_bezirk_reaches_exactly_its_active_users(mail_app, sm
     assert "Vernetzungstreffen Bezirk Olten" in olten.get("/infomails").get_data(as_text=True)
     page = olten.get(f"/infomails/{infomail.id}").get_data(as_text=True)
     assert "Das Treffen findet am 3. März statt." in page and invitation.title in page
+    assert "Gemeinden des Bezirks Olten" in page
+    assert (
+        "Gemeinden des Bezirks Olten (2 Personen)" in canton.get(f"/infomails/{infomail.id}").text
+    )
     grenchen = mail_app.test_client()
     log_in(grenchen, "ib@grenchen.ch")
     assert "Vernetzungstreffen" not in grenchen.get("/infomails").get_data(as_text=True)
@@ -573,6 +577,8 @@ def test_an_infomail_is_checked_before_it_is_sent_and_a_resent_form_sends_once(a
     assert check.status_code == 200
     assert "Bitte prüfen Sie die Infomail" in page
     assert "Infomail an 1 Person senden" in page and "Ida Olten, Olten (ib@olten.ch)" in page
+    audience = "die aktiven Gemeinde-Benutzerinnen und -Benutzer der Bezirke Olten, Thal"
+    assert f"<strong>1 Person</strong>: {audience}" in page
     assert 'name="bezirke" value="Thal"' in page
     assert db.session.scalar(select(func.count()).select_from(OutboxMail)) == 0
 
