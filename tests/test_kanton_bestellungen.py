@@ -13,7 +13,7 @@ from orders.extensions import db
 from orders.formatting import local_time
 from orders.models import CatalogueItem, Municipality, Order, OrderKind, OrderStatus
 from orders.services import outbox
-from tests.conftest import log_in, make_user, post_form, text_body
+from tests.conftest import csrf_token, log_in, make_user, post_form, text_body
 from tests.test_bestellungen import FORM, order_data, submit
 
 
@@ -101,6 +101,27 @@ def test_cancelling_needs_a_reason_and_mails_it(mail_app, smtp_server):
     cancelled = smtp_server.to("clerk@olten.ch")[-1]
     assert cancelled["Subject"] == f"Bestellung {order.number} storniert"
     assert "Material vergriffen" in text_body(cancelled)
+
+
+def test_a_status_from_an_outdated_page_says_what_happened_meanwhile(app, canton):
+    """Two tabs (or two colleagues): the second change, no longer possible, is not dropped
+    silently; the note typed stays in its field where the form is still offered."""
+    place_orders(app, 1)
+    order = db.session.scalar(select(Order))
+    url = f"/kanton/bestellungen/{order.number}"
+    token = csrf_token(canton, url)  # the second tab, opened while the order was new
+    post_form(canton, url, {"status": "in_bearbeitung", "note": ""})
+    page = canton.post(url, data={"csrf_token": token, "status": "in_bearbeitung", "note": "X1"})
+    assert page.status_code == 200
+    assert f"Bestellung {order.number} ist bereits «in Bearbeitung»." in page.text
+    assert "X1</textarea>" in page.text  # the form is still offered, with the note typed
+    post_form(canton, url, {"status": "versandt", "note": ""})
+    late = canton.post(url, data={"csrf_token": token, "status": "storniert", "note": "zu spät"})
+    assert (
+        f"Bestellung {order.number} hat inzwischen den Status «versandt»: "
+        "«storniert» ist nicht mehr möglich."
+    ) in late.text
+    assert db.session.get(Order, order.id).status is OrderStatus.SHIPPED
 
 
 def test_inbox_filters(app, canton):

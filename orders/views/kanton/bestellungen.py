@@ -89,6 +89,15 @@ def _order_or_404(number: str) -> Order:
     return order
 
 
+def _changed_meanwhile(order: Order, chosen: OrderStatus) -> str:
+    if chosen is order.status:
+        return f"Bestellung {order.number} ist bereits «{order.status.label}»."
+    return (
+        f"Bestellung {order.number} hat inzwischen den Status «{order.status.label}»: "
+        f"«{chosen.label}» ist nicht mehr möglich."
+    )
+
+
 @bp.route("/bestellungen/<number>", methods=["GET", "POST"])
 @kanton_required
 def show(number: str):
@@ -96,9 +105,8 @@ def show(number: str):
     # The form posts to this URL with the inbox's arguments; they lead back to its list.
     list_args = list_args_from_request()
     form = StatusForm()
-    form.status.choices = [
-        SelectChoice(s.value, s.label) for s in bestellungen.allowed_transitions(order)
-    ]
+    allowed = bestellungen.allowed_transitions(order)
+    form.status.choices = [SelectChoice(s.value, s.label) for s in allowed]
     if form.validate_on_submit():
         try:
             bestellungen.change_status(
@@ -110,6 +118,12 @@ def show(number: str):
         else:
             flash(f"Bestellung {order.number}: Status «{order.status.label}».", "success")
             return redirect(url_for("kanton_bestellungen.show", number=order.number, **list_args))
+    elif form.is_submitted() and not form.csrf_token.errors:
+        chosen = form.status.data
+        if chosen in {s.value for s in OrderStatus} - {s.value for s in allowed}:
+            # Changed meanwhile (another tab, a colleague): said at the top, also where the
+            # final status leaves no form to show a message in; the note typed stays.
+            flash(_changed_meanwhile(order, OrderStatus(chosen)), "error")
     return render_template(
         "kanton/bestellungen/show.html", order=order, form=form, list_args=list_args
     )
