@@ -3,7 +3,7 @@ server."""
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from orders.extensions import db
 from orders.models import AccountToken, AuditEvent, LoginSession, OutboxMail, Role, User
@@ -25,6 +25,31 @@ def invite(client, **fields):
     }
     data.update(fields)
     return post_form(client, "/kanton/benutzer/einladen", data)
+
+
+def test_an_invitation_sent_twice_is_one_invitation_and_no_error(app):
+    """A double click that reached the server twice: the second answer is the first's."""
+    make_user("koordination@kanton.ch")
+    make_user("kollegin@kanton.ch")
+    canton = app.test_client()
+    log_in(canton, "koordination@kanton.ch")
+    first, second = invite(canton), invite(canton)
+    assert second.status_code == 302
+    assert second.headers["Location"] == first.headers["Location"]
+    assert (
+        "Die Einladung an neu@olten.ch ist im Postausgang."
+        in canton.get(second.headers["Location"]).text
+    )
+    invitations = (
+        select(func.count()).select_from(OutboxMail).where(OutboxMail.kind == "invitation")
+    )
+    assert db.session.scalar(invitations) == 1
+    # Someone else inviting the same address, or another name, is told the account exists.
+    colleague = app.test_client()
+    log_in(colleague, "kollegin@kanton.ch")
+    assert "Für diese E-Mail-Adresse besteht bereits ein Konto." in invite(colleague).text
+    assert "besteht bereits ein Konto" in invite(canton, name="Nina Neu").text
+    assert db.session.scalar(invitations) == 1
 
 
 def test_invitation_arrives_with_a_working_single_use_link(mail_app, smtp_server):

@@ -1,7 +1,7 @@
 """Accounts of the closed user group: invitation, passwords, activation."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select, update
@@ -9,7 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from orders import emails
 from orders.extensions import db
-from orders.models import AccountToken, Municipality, Role, TokenPurpose, User
+from orders.models import AccountToken, AuditEvent, Municipality, Role, TokenPurpose, User
 from orders.models.types import utcnow
 from orders.services import audit, sessions
 from orders.services.throttle import login_throttle
@@ -43,6 +43,29 @@ class NewAccount:
     municipality: Municipality | None = None
     function: str = ""
     phone: str = ""
+
+
+# An invitation form sent again within this time (a double click, a reload) is the same one.
+INVITATION_RESENT_WITHIN = timedelta(minutes=10)
+
+
+def resent_invitation(data: NewAccount, invited_by: User) -> User | None:
+    """The account this invitation already created, if the same officer sent the same form
+    again moments ago: then it is no second invitation and no error («besteht bereits»)."""
+    user = find_by_email(data.email)
+    if (
+        user is None
+        or user.password_hash is not None
+        or user.name != data.name.strip()
+        or utcnow() - user.created_at > INVITATION_RESENT_WITHIN
+    ):
+        return None
+    invited_by_them = select(AuditEvent.id).where(
+        AuditEvent.action == "user.invite",
+        AuditEvent.object_id == user.id,
+        AuditEvent.actor_id == invited_by.id,
+    )
+    return user if db.session.scalar(invited_by_them.limit(1)) else None
 
 
 def invite(data: NewAccount, invited_by: User | None) -> User:

@@ -99,6 +99,9 @@ def invite():
             user = accounts.invite(data, current_user)
         except accounts.AccountError as error:
             db.session.rollback()
+            if user := accounts.resent_invitation(data, current_user):
+                flash(f"Die Einladung an {user.email} ist im Postausgang.", "success")
+                return redirect(url_for("kanton_users.edit", user_id=user.id))
             getattr(form, error.field or "email").errors.append(str(error))
         else:
             flash(f"Die Einladung an {user.email} ist im Postausgang.", "success")
