@@ -383,6 +383,14 @@ def test_a_past_appointment_cannot_be_cancelled(clerk, app):
     assert db.session.get(InterpreterRequest, request.id).status is InterpreterStatus.SUBMITTED
 
 
+def errors_of(page: str, field_id: str) -> list[str]:
+    """The messages shown beside a form field (or radio group)."""
+    return re.findall(
+        rf'<p class="error-message" id="{field_id}-error">(?:<span[^>]*>Fehler:</span> )?(.*?)</p>',
+        page,
+    )
+
+
 def test_confirm_then_record_outcome_counts_for_reporting(clerk, app):
     submit(clerk)
     request = db.session.scalar(select(InterpreterRequest))
@@ -402,6 +410,17 @@ def test_confirm_then_record_outcome_counts_for_reporting(clerk, app):
     assert "erst nach dem Termin" in page
     request.appointment_date = today() - timedelta(days=3)
     db.session.commit()
+    # «Ja» without a duration, nothing chosen: each message beside its field, the choice kept.
+    page = post_form(clerk, f"{url}/ergebnis", {"held": "ja", "actual_duration_minutes": ""})
+    assert page.status_code == 200
+    assert errors_of(page.text, "actual_duration_minutes") == [
+        "Bitte geben Sie die Dauer in Minuten an (1 bis 600)."
+    ]
+    assert re.search(r'<input checked id="held-0"[^>]*value="ja"', page.text)
+    page = post_form(clerk, f"{url}/ergebnis", {"actual_duration_minutes": "45"})
+    assert errors_of(page.text, "held") == ["Bitte wählen Sie Ja oder Nein."]
+    assert 'value="45"' in page.text
+    assert db.session.get(InterpreterRequest, request.id).status is InterpreterStatus.CONFIRMED
     post_form(
         clerk, f"{url}/ergebnis", {"held": "ja", "actual_duration_minutes": "75"}, form_url=url
     )

@@ -201,12 +201,16 @@ def confirmation(number: str):
 @bp.get("/dolmetschen/<number>")
 @login_required
 def show(number: str):
-    booking = request_or_404(number)
+    return _show(request_or_404(number))
+
+
+def _show(booking: InterpreterRequest, outcome_form: OutcomeForm | None = None):
+    """The booking's page; with an outcome form that was sent, its values and messages."""
     return render_template(
         "dolmetschen/show.html",
         booking=booking,
         confirm_form=ConfirmForm(),
-        outcome_form=OutcomeForm(),
+        outcome_form=outcome_form or OutcomeForm(),
         late_cancel=dolmetschen.starts_within_warning(booking),
         may_cancel=dolmetschen.may_cancel(booking),
         appointment_passed=dolmetschen.appointment_start(
@@ -265,17 +269,19 @@ def confirm(number: str):
 def outcome(number: str):
     booking = request_or_404(number)
     form = OutcomeForm()
-    if not form.validate():
-        flash(
-            "Bitte geben Sie an, ob das Gespräch stattgefunden hat, und die Dauer in Minuten.",
-            "error",
-        )
-        return redirect(url_for("dolmetschen.show", number=booking.number))
-    held = form.held.data == "ja"
-    return _act(
-        booking,
-        lambda b: dolmetschen.record_outcome(
-            b, current_user, held, form.actual_duration_minutes.data
-        ),
-        "Das Ergebnis ist erfasst.",
-    )
+    if form.validate():
+        try:
+            dolmetschen.record_outcome(
+                booking, current_user, form.held.data == "ja", form.actual_duration_minutes.data
+            )
+        except dolmetschen.BookingError as error:
+            db.session.rollback()
+            if error.field is None:  # not the values': the booking's state, said at the top
+                flash(str(error), "error")
+                return redirect(url_for("dolmetschen.show", number=booking.number))
+            form[error.field].errors.append(str(error))
+        else:
+            flash("Das Ergebnis ist erfasst.", "success")
+            return redirect(url_for("dolmetschen.show", number=booking.number))
+    # What was chosen and typed stays, each problem beside its field.
+    return _show(booking, outcome_form=form)
