@@ -189,3 +189,25 @@ def test_a_leitgemeinde_stays_with_the_member_it_works_for(client, app):
     switcher = re.search(r'<nav class="switcher".*?</nav>', member, re.S).group(0)
     assert switcher.count(">Derendingen<") == 0 and "zurück zu Derendingen" in switcher
     assert "Deitingen" not in switcher and "Etziken" in switcher
+
+
+@pytest.mark.parametrize(
+    "role, url, section",
+    [
+        ("gemeinde", "/gemeinde/2581", "Übersicht"),
+        ("gemeinde", "/gemeinde/2581/bestellungen/neu/mappen", "Bestellungen"),
+        ("gemeinde", "/gemeinde/2581/dolmetschen", "Dolmetschende"),
+        ("gemeinde", "/infomails", "Infomails"),
+        ("kanton", "/kanton/katalog", "Katalog"),
+        ("kanton", "/kanton/bestellungen", "Bestellungen"),
+        ("kanton", "/kanton/protokoll", "Protokoll"),
+        ("kanton", "/kanton/postausgang", "Postausgang"),
+        ("kanton", "/kanton/infomails/neu", "Infomails"),
+    ],
+)
+def test_the_main_navigation_marks_the_section_shown(app, client, role, url, section):
+    make_user("koordination@kanton.ch") if role == "kanton" else make_user("clerk@olten.ch", 2581)
+    log_in(client, "koordination@kanton.ch" if role == "kanton" else "clerk@olten.ch")
+    page = client.get(url).text
+    nav = re.search(r'<nav aria-label="Hauptnavigation" class="main-nav">(.*?)</nav>', page, re.S)
+    assert re.findall(r'aria-current="page">([^<]+)</a>', nav.group(1)) == [section]
