@@ -117,3 +117,12 @@ def test_bad_contact_email_is_refused_beside_the_field(client, kanton_user):
     assert 'id="contact_email-error"' in page
     assert 'value="Dornacherstrasse 1"' in page
     assert municipality(2581).address == ""
+
+
+def test_a_merged_municipality_says_so_and_takes_no_new_accounts(client, kanton_user):
+    log_in(client, "koordination@kanton.ch")
+    halten = client.get("/kanton/gemeinden/2520").text
+    assert "Halten bestand bis 31.12.2025 und ist in Kriegstetten aufgegangen." in halten
+    assert "Person dieser Gemeinde einladen" not in halten
+    olten = client.get("/kanton/gemeinden/2581").text
+    assert "bestand bis" not in olten and "Person dieser Gemeinde einladen" in olten

@@ -9,7 +9,7 @@ from wtforms import SelectChoice
 from orders.extensions import db
 from orders.forms.kanton import MunicipalityForm
 from orders.models import Municipality, User
-from orders.services import gemeinden
+from orders.services import deadlines, gemeinden
 from orders.services.gemeinden import sorted_by_name
 from orders.views.kanton import kanton_required
 
@@ -101,5 +101,9 @@ def edit(bfs_nr: int):
         select(User).where(User.municipality_id == municipality.id).order_by(User.name)
     )
     return render_template(
-        "kanton/gemeinde_edit.html", municipality=municipality, form=form, users=list(users)
+        "kanton/gemeinde_edit.html",
+        municipality=municipality,
+        form=form,
+        users=list(users),
+        still_exists=municipality.is_valid_on(deadlines.today_local()),
     )
