@@ -13,7 +13,7 @@ from orders.extensions import db
 from orders.formatting import local_time
 from orders.models import CatalogueItem, Municipality, Order, OrderKind, OrderStatus
 from orders.services import outbox
-from tests.conftest import csrf_token, log_in, make_user, post_form, text_body
+from tests.conftest import csrf_token, log_in, make_user, municipality, post_form, text_body
 from tests.test_bestellungen import FORM, order_data, submit
 
 
@@ -310,6 +310,32 @@ def test_catalogue_add_and_deactivate(app, canton, olten_user):
     assert not db.session.get(CatalogueItem, flyer.id).active
     assert "Flyer Elterncafé" not in clerk.get(FORM).get_data(as_text=True)
     assert "Flyer Elterncafé" in clerk.get(f"/bestellungen/{order.number}").get_data(as_text=True)
+
+
+def test_a_catalogue_item_of_the_same_name_is_refused(app, canton):
+    form = {
+        "name": "Flyer Elterncafé",
+        "category": "Flyer",
+        "description": "",
+        "max_quantity": "40",
+        "languages": ["de"],
+        "municipality": "",
+        "active": "y",
+    }
+    assert post_form(canton, "/kanton/katalog/neu", form).status_code == 302
+    again = post_form(canton, "/kanton/katalog/neu", {**form, "name": " flyer elterncafé "})
+    assert again.status_code == 200
+    assert "Für alle Gemeinden gibt es schon einen Artikel «flyer elterncafé»" in again.text
+    named = func.lower(CatalogueItem.name) == "flyer elterncafé"
+    assert db.session.scalar(select(func.count()).select_from(CatalogueItem).where(named)) == 1
+    # One municipality's supplement may share the name; the item itself may be saved again.
+    olten = {**form, "municipality": str(municipality(2581).id)}
+    assert post_form(canton, "/kanton/katalog/neu", olten).status_code == 302
+    flyer = db.session.scalar(
+        select(CatalogueItem).where(named, CatalogueItem.municipality_id.is_(None))
+    )
+    edit = f"/kanton/katalog/{flyer.id}"
+    assert post_form(canton, edit, {**form, "max_quantity": "50"}).status_code == 302
 
 
 def test_catalogue_form_messages(canton):

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from orders.extensions import db
@@ -184,6 +184,23 @@ class ItemData:
     active: bool
     languages: list[Language]
     municipality: Municipality | None
+
+
+def name_problem(item: CatalogueItem | None, data: ItemData) -> str | None:
+    """Another item of the same name for the same municipalities (or all) would be offered
+    twice in the order form, with nothing to tell them apart."""
+    same = select(CatalogueItem.id).where(
+        func.lower(CatalogueItem.name) == data.name.strip().lower(),
+        CatalogueItem.municipality_id.is_(None)
+        if data.municipality is None
+        else CatalogueItem.municipality_id == data.municipality.id,
+    )
+    if item is not None:
+        same = same.where(CatalogueItem.id != item.id)
+    if db.session.scalar(same.limit(1)) is None:
+        return None
+    scope = "alle Gemeinden" if data.municipality is None else data.municipality.name
+    return f"Für {scope} gibt es schon einen Artikel «{data.name.strip()}»: bitte jenen ändern."
 
 
 def save_item(item: CatalogueItem | None, data: ItemData, actor: User) -> CatalogueItem:

@@ -191,7 +191,10 @@ def catalogue_edit(item_id: int | None):
             if form.municipality.data
             else None,
         )
-        saved = catalogue.save_item(item, data, current_user)
-        flash(f"«{saved.name}» ist gespeichert.", "success")
-        return redirect(url_for("kanton_bestellungen.catalogue_index"))
+        if problem := catalogue.name_problem(item, data):
+            form.name.errors.append(problem)
+        else:
+            saved = catalogue.save_item(item, data, current_user)
+            flash(f"«{saved.name}» ist gespeichert.", "success")
+            return redirect(url_for("kanton_bestellungen.catalogue_index"))
     return render_template("kanton/bestellungen/catalogue_edit.html", form=form, item=item)
