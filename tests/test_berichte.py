@@ -361,6 +361,11 @@ def test_declaration_submit_receipt_and_prefill_next_year(app, olten_user, monke
     # Next year's form is prefilled from this one, without the count and the confirmation.
     form = client.get(f"/gemeinde/2581/selbstdeklaration/{year + 1}").get_data(as_text=True)
     assert 'value="Stefanie Stadträtin"' in form and 'value="5321"' not in form
+    assert f"Vorausgefüllt mit Ihrer Selbstdeklaration {year}" in form
+    # Without one the year before, the note names what the form holds: the contact data.
+    first = client.get(f"/gemeinde/2581/selbstdeklaration/{year - 1}").text
+    assert "Vorausgefüllt mit den Kontaktangaben, die die Koordinationsstelle zu Olten hat" in first
+    assert "Selbstdeklaration " + str(year - 2) not in first
 
 
 def test_declaration_rules(clerk):

@@ -570,15 +570,15 @@ def reopen_declaration(declaration: SelfDeclaration, actor: User, reason: str) -
     db.session.commit()
 
 
-def declaration_prefill(municipality: Municipality, year: int) -> dict:
-    """Last year's submitted declaration, without this year's count and signature; else what
-    the portal knows about the municipality."""
+def declaration_prefill(municipality: Municipality, year: int) -> tuple[dict, bool]:
+    """(values, whether they are last year's): last year's submitted declaration without this
+    year's count and signature; else what the portal knows about the municipality."""
     last = find_declaration(municipality, year - 1)
     if last is not None and last.versions:
         data = dict(last.versions[-1].data)
         for key in ("foreign_residents", "confirmed", "remarks"):
             data.pop(key, None)
-        return data
+        return data, True
     return {
         "organisation_model": "leit" if municipality.is_lead else "einzel",
         "led_municipalities": ", ".join(m.name for m in municipality.members),
@@ -586,7 +586,7 @@ def declaration_prefill(municipality: Municipality, year: int) -> dict:
         "contact_email": municipality.contact_email,
         "contact_phone": municipality.contact_phone,
         "contact_address": municipality.address,
-    }
+    }, False
 
 
 def recipients_for(municipality: Municipality) -> list[str]:

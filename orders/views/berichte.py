@@ -219,12 +219,17 @@ def declaration(bfs_nr: int, year: int):
             **context,
         )
     if request.method == "GET":
-        data = (
-            record.data if record is not None else berichte.declaration_prefill(municipality, year)
+        data, from_last_year = (
+            (record.data, False)
+            if record is not None
+            else berichte.declaration_prefill(municipality, year)
         )
-        form = DeclarationForm(data=data)
         return render_template(
-            "berichte/declaration_form.html", form=form, declaration=record, **context
+            "berichte/declaration_form.html",
+            form=DeclarationForm(data=data),
+            declaration=record,
+            prefilled_from_last_year=from_last_year,
+            **context,
         )
     form = DeclarationForm()
     action = request.form.get("action", "save")
