@@ -5,7 +5,7 @@ import csv
 import io
 import re
 import zipfile
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -562,3 +562,35 @@ def test_declaration_reopen_and_resubmit(app, kanton_user, olten_user):
     assert '<td class="changed"><mark>5&#39;400</mark></td>' in page
     tariffs = canton.get("/kanton/berichte/tarife").get_data(as_text=True)
     assert "KRS-GEF-2024/03" in tariffs and "CHF 1&#39;000.00" in tariffs
+
+
+def test_the_dashboard_lists_what_is_still_due(app, olten_user):
+    """Reports of ended half-years and last year's declaration not yet submitted, the oldest
+    first, with their due date; past interpreter appointments without an outcome."""
+    clerk = app.test_client()
+    log_in(clerk, "clerk@olten.ch")
+    year, half = ended_period()
+    page = clerk.get("/gemeinde/2581").text
+    todo = re.search(r'<section class="panel-todo".*?</section>', page, re.S).group(0)
+    report = f"Halbjahresbericht {half}. Halbjahr {year}"
+    assert report in todo and f"Selbstdeklaration {last_year()}" in todo
+    assert f'href="/gemeinde/2581/berichte/{year}/{half}"' in todo
+    post_report(clerk)
+    post_declaration(clerk)
+    todo = clerk.get("/gemeinde/2581").text
+    assert report not in todo and f"Selbstdeklaration {last_year()}</a>" not in todo
+
+    from tests.test_dolmetschen import submit as book_interpreter
+
+    book_interpreter(clerk)
+    booking = db.session.scalar(select(InterpreterRequest))
+    booking.appointment_date = deadlines.today_local() - timedelta(days=3)
+    db.session.commit()
+    page = clerk.get("/gemeinde/2581").text
+    assert "1 Dolmetscheinsatz</a> nach dem Termin" in page
+    listed = clerk.get("/gemeinde/2581/dolmetschen").text
+    assert f'href="/dolmetschen/{booking.number}#held-0">Ergebnis erfassen</a>' in listed
+    # A municipality outside the programme owes no report.
+    municipality(2581).participates = False
+    db.session.commit()
+    assert not re.search(r"Halbjahresbericht \d\. Halbjahr", clerk.get("/gemeinde/2581").text)

@@ -621,6 +621,60 @@ def interpreter_suggestions(municipality: Municipality, year: int, half: int) ->
     }
 
 
+@dataclass
+class DueRecord:
+    """A report (half 1 or 2) or the self-declaration (half None) the municipality still owes."""
+
+    year: int
+    half: int | None
+    due: date
+    overdue: bool
+    state: ReportState | None  # None: not begun; DRAFT; REOPENED: opened for a correction
+
+
+def still_due(municipality: Municipality, today: date | None = None) -> list[DueRecord]:
+    """What the municipality's dashboard lists to do: the reports of the recent half-years
+    that have ended and the last year's self-declaration, where not submitted. Two queries."""
+    today = today or deadlines.today_local()
+    if not municipality.participates:
+        return []
+    halves = [
+        (year, half)
+        for year, half in deadlines.recent_halves(today)
+        if period_exists(year, half, today) and can_submit_report(year, half, today)
+    ]
+    years = [year for year in (today.year - 1,) if period_exists(year, None, today)]
+    reports = {
+        (r.year, r.half): r.state
+        for r in db.session.execute(
+            select(HalfYearReport.year, HalfYearReport.half, HalfYearReport.state).where(
+                HalfYearReport.municipality_id == municipality.id,
+                HalfYearReport.year >= min((year for year, _ in halves), default=today.year),
+            )
+        )
+    }
+    declarations = dict(
+        db.session.execute(
+            select(SelfDeclaration.year, SelfDeclaration.state).where(
+                SelfDeclaration.municipality_id == municipality.id,
+                SelfDeclaration.year.in_(years),
+            )
+        ).all()
+    )
+    owed = [
+        DueRecord(year, None, due, today > due, declarations.get(year))
+        for year in years
+        if declarations.get(year) is not ReportState.SUBMITTED
+        for due in [deadlines.declaration_due(year)]
+    ] + [
+        DueRecord(year, half, due, today > due, reports.get((year, half)))
+        for year, half in halves
+        if reports.get((year, half)) is not ReportState.SUBMITTED
+        for due in [deadlines.report_due(year, half)]
+    ]
+    return sorted(owed, key=lambda record: record.due)
+
+
 # --- the canton's view ------------------------------------------------------------------------
 
 

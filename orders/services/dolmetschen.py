@@ -387,6 +387,23 @@ def held_count(
     return db.session.scalar(statement)
 
 
+def outcomes_to_record(municipality_id: int, now: datetime | None = None) -> int:
+    """Bookings whose appointment has passed without an outcome (held or not): the half-year
+    report counts only what is recorded."""
+    today = local_time(now or utcnow()).date()
+    return db.session.scalar(
+        select(func.count())
+        .select_from(InterpreterRequest)
+        .where(
+            InterpreterRequest.municipality_id == municipality_id,
+            InterpreterRequest.status.in_(
+                (InterpreterStatus.SUBMITTED, InterpreterStatus.CONFIRMED)
+            ),
+            InterpreterRequest.appointment_date < today,
+        )
+    )
+
+
 def half_year_counts(year: int) -> Select:
     """Held interpreter-assisted conversations per municipality in each half of the year."""
     first_half = InterpreterRequest.appointment_date <= date(year, 6, 30)

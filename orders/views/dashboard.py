@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from orders.extensions import db
 from orders.models import Order
+from orders.services import berichte, dolmetschen
 from orders.services.access import municipality_or_404, visible_municipalities
 
 bp = Blueprint("dashboard", __name__)
@@ -42,4 +43,6 @@ def municipality(bfs_nr: int):
         members=members,
         recent_orders=list(recent_orders),
         switchable=switchable,
+        still_due=berichte.still_due(shown),
+        outcomes_to_record=dolmetschen.outcomes_to_record(shown.id),
     )
