@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -621,6 +621,18 @@ def interpreter_suggestions(municipality: Municipality, year: int, half: int) ->
     }
 
 
+# Built once (the dashboard runs them on every visit): the states of a municipality's
+# reports and declarations from a year on.
+REPORT_STATES = select(HalfYearReport.year, HalfYearReport.half, HalfYearReport.state).where(
+    HalfYearReport.municipality_id == bindparam("municipality_id"),
+    HalfYearReport.year >= bindparam("year"),
+)
+DECLARATION_STATES = select(SelfDeclaration.year, SelfDeclaration.state).where(
+    SelfDeclaration.municipality_id == bindparam("municipality_id"),
+    SelfDeclaration.year >= bindparam("year"),
+)
+
+
 @dataclass
 class DueRecord:
     """A report (half 1 or 2) or the self-declaration (half None) the municipality still owes."""
@@ -644,23 +656,14 @@ def still_due(municipality: Municipality, today: date | None = None) -> list[Due
         if period_exists(year, half, today) and can_submit_report(year, half, today)
     ]
     years = [year for year in (today.year - 1,) if period_exists(year, None, today)]
-    reports = {
-        (r.year, r.half): r.state
-        for r in db.session.execute(
-            select(HalfYearReport.year, HalfYearReport.half, HalfYearReport.state).where(
-                HalfYearReport.municipality_id == municipality.id,
-                HalfYearReport.year >= min((year for year, _ in halves), default=today.year),
-            )
-        )
+    since = {
+        "municipality_id": municipality.id,
+        "year": min((year for year, _ in halves), default=today.year - 1),
     }
-    declarations = dict(
-        db.session.execute(
-            select(SelfDeclaration.year, SelfDeclaration.state).where(
-                SelfDeclaration.municipality_id == municipality.id,
-                SelfDeclaration.year.in_(years),
-            )
-        ).all()
-    )
+    reports = {
+        (year, half): state for year, half, state in db.session.execute(REPORT_STATES, since)
+    }
+    declarations = dict(db.session.execute(DECLARATION_STATES, since).all())
     owed = [
         DueRecord(year, None, due, today > due, declarations.get(year))
         for year in years
