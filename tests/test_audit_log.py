@@ -5,7 +5,8 @@ import ast
 from pathlib import Path
 
 from orders.extensions import db
-from orders.services import accounts, audit
+from orders.services import accounts, audit, gemeinden
+from tests.conftest import municipality
 
 ORDERS = Path(__file__).resolve().parent.parent / "orders"
 
@@ -98,9 +99,17 @@ def test_details_as_readable_pairs():
         ("stattgefunden", "ja"),
         ("Gemeinde", "–"),
     ]
+    # A change reads «before → after», named in German; a status by its label.
     assert audit.detail_items({"changes": {"name": ["Müller", "Käser"]}}) == [
-        ("Änderungen", '{"name": ["Müller", "Käser"]}')
+        ("Name", "Müller → Käser")
     ]
+    assert audit.detail_items(
+        {"changes": {"participates": [True, False], "town": ["", "4600 Olten"]}}
+    ) == [
+        ("Teilnahme", "ja → nein"),
+        ("PLZ und Ort", "– → 4600 Olten"),
+    ]
+    assert audit.detail_items({"status": "in_bearbeitung"}) == [("Status", "in Bearbeitung")]
     assert audit.detail_items({"something_new": 1}) == [("something_new", "1")]
     assert audit.detail_items({}) == []
 
@@ -115,15 +124,37 @@ def test_protokoll_shows_label_code_and_umlauts(canton, kanton_user):
     audit.record("something.new", actor=kanton_user)
     db.session.commit()
     page = canton.get("/kanton/protokoll").get_data(as_text=True)
-    assert "Selbstdeklaration zur Korrektur geöffnet" in page
-    assert '<code class="subtle">declaration.reopen</code>' in page
+    assert '<td title="declaration.reopen">Selbstdeklaration zur Korrektur geöffnet</td>' in page
     assert '<span class="subtle">Grund:</span> Bitte Programm S prüfen' in page
     assert "\\u00fc" not in page
-    assert "<td>something.new</td>" in page
-    # The filter still works on codes.
+    assert '<td title="something.new">something.new</td>' in page
+    # The filter offers the portal's areas by name; it still reads a code's beginning.
+    assert '<option value="declaration.">Selbstdeklarationen</option>' in page
     filtered = canton.get("/kanton/protokoll?aktion=declaration.").get_data(as_text=True)
     assert "Selbstdeklaration zur Korrektur geöffnet" in filtered
-    assert '<code class="subtle">login</code>' not in filtered
+    assert '<option value="declaration." selected>' in filtered
+    assert 'title="login"' not in filtered
+    typed = canton.get("/kanton/protokoll?aktion=something").text
+    assert "Aktion beginnt mit «something»" in typed and 'title="something.new"' in typed
+
+
+def test_protokoll_names_and_links_what_an_event_is_about(canton, kanton_user, olten_user):
+    audit.record("user.update", actor=kanton_user, obj=olten_user, changes={"phone": ["", "1"]})
+    olten = municipality(2581)
+    settings = gemeinden.MunicipalitySettings(
+        participates=False,
+        lead=None,
+        address=olten.address,
+        town=olten.town,
+        contact_name=olten.contact_name,
+        contact_email=olten.contact_email,
+        contact_phone=olten.contact_phone,
+    )
+    gemeinden.update_settings(olten, settings, kanton_user)
+    page = canton.get("/kanton/protokoll").text
+    assert f'<a href="/kanton/benutzer/{olten_user.id}">Konto {olten_user.id}</a>' in page
+    assert "<td>Gemeinde Olten</td>" in page and "Teilnahme:</span> ja → nein" in page
+    assert "Municipality" not in page and "User " not in page
 
 
 def test_user_history_shows_labels(canton, kanton_user, olten_user):

@@ -59,6 +59,9 @@ def test_form_is_prefilled_from_municipality_and_account(clerk, olten_user):
     assert f'value="{olten_user.name}"' in page and 'value="clerk@olten.ch"' in page
     assert "Abgefüllte Erstinformationsmappe" in page and "Willkommensbrief" in page
     assert re.search(r'name="submission_key" type="hidden" value="[0-9a-f]{32}"', page)
+    # Quantities start empty: nothing to delete before typing (empty orders none).
+    assert 'name="qty__mappe__de" type="number" value=""' in page
+    assert 'type="number" value="0"' not in page
 
 
 def test_check_page_then_submit_gives_a_number_and_mails(mail_app, smtp_server):

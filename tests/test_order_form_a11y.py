@@ -123,8 +123,8 @@ def error_limit(page: str, field: str) -> tuple[str, str]:
 @pytest.mark.parametrize(
     "url, field, hint_of, too_many",
     [
-        (FORM, "letter", "<h3>Willkommensbrief", "201"),
-        (FORM, "qty__mappe__de", f"<h3>{FOLDER}", "501"),
+        (FORM, "letter", "<h2>Willkommensbrief", "201"),
+        (FORM, "qty__mappe__de", f"<h2>{FOLDER}", "501"),
         (FOLDER_FORM, "qty__mappe__de", "<legend>Anzahl Mappen pro Sprache", "501"),
     ],
 )

@@ -159,7 +159,7 @@ def _folder_fields(languages: list[Language], maximum: int):
         fields[name] = QuantityField(
             f"{WELCOME_FOLDER_NAME}, {language.name}",
             validators=[QuantityRange(maximum)],
-            default=0,
+            default=None,  # empty: nothing to delete before typing
         )
         quantity_fields.append((name, None, language))
     return fields, quantity_fields
@@ -176,7 +176,7 @@ def material_form_class(
             fields[name] = QuantityField(
                 f"{item.name}, {language.name}",
                 validators=[QuantityRange(item.max_quantity)],
-                default=0,
+                default=None,
             )
             quantity_fields.append((name, item, language))
     fields["quantity_fields"] = quantity_fields

@@ -5,7 +5,7 @@ import json
 from flask import has_request_context, request
 
 from orders.extensions import db
-from orders.models import AuditEvent, User
+from orders.models import AuditEvent, InterpreterStatus, OrderStatus, User
 
 # Every action recorded anywhere in orders/ (a test checks that none is missing).
 ACTION_LABELS = {
@@ -104,6 +104,67 @@ def record(
     return event
 
 
+# The Protokoll's filter: areas of the portal, as prefixes of their actions' codes.
+ACTION_AREAS = {
+    "log": "An- und Abmeldungen",
+    "user.": "Konten",
+    "municipality.": "Gemeinden",
+    "order.": "Bestellungen",
+    "catalogue.": "Katalog",
+    "interpreter.": "Dolmetscheinsätze",
+    "report.": "Halbjahresberichte",
+    "declaration.": "Selbstdeklarationen",
+    "document.": "Dokumente",
+    "infomail.": "Infomails",
+    "mail.": "Postausgang",
+    "export.": "Exporte",
+}
+
+# What an event is about, in German (the record's class name is stored).
+OBJECT_LABELS = {
+    "User": "Konto",
+    "Municipality": "Gemeinde",
+    "Order": "Bestellung",
+    "CatalogueItem": "Artikel",
+    "InterpreterRequest": "Dolmetscheinsatz",
+    "HalfYearReport": "Halbjahresbericht",
+    "SelfDeclaration": "Selbstdeklaration",
+    "Document": "Dokument",
+    "Infomail": "Infomail",
+    "OutboxMail": "Nachricht",
+    "ExportJob": "Export",
+}
+
+# The fields whose change is recorded under "changes" ({field: [before, after]}).
+CHANGE_LABELS = {
+    "participates": "Teilnahme",
+    "lead": "Leitgemeinde",
+    "address": "Adresse",
+    "town": "PLZ und Ort",
+    "contact_name": "Kontaktperson",
+    "contact_email": "E-Mail",
+    "contact_phone": "Telefon",
+    "name": "Name",
+    "function": "Funktion",
+    "phone": "Telefon",
+    "municipality": "Gemeinde",
+}
+
+
+# A status is recorded by its code («in_bearbeitung»), shown by its label.
+STATUS_LABELS = {status.value: status.label for status in (*OrderStatus, *InterpreterStatus)}
+
+
+def object_label(event: AuditEvent) -> str:
+    """«Bestellung B-2026-00042», «Gemeinde Olten», «Konto 6»: the record's German name and
+    its number or name where the event recorded one, else its id."""
+    if not event.object_type:
+        return ""
+    detail = event.detail if isinstance(event.detail, dict) else {}
+    name = detail.get("number") or detail.get("name") or detail.get("title") or event.object_id
+    return f"{OBJECT_LABELS.get(event.object_type, event.object_type)} {name or ''}".strip()
+
+
 def action_label(action: str) -> str:
     """The German label of an action; the code itself for one without a label."""
     return ACTION_LABELS.get(action, action)
@@ -113,7 +174,25 @@ def detail_items(detail) -> list[tuple[str, str]]:
     """An event's details as (German name, text) pairs for the Protokoll, umlauts as they are."""
     if not isinstance(detail, dict):
         return [("", _text(detail))] if detail else []
-    return [(DETAIL_LABELS.get(key, key), _text(value)) for key, value in detail.items()]
+    items = []
+    for key, value in detail.items():
+        if key == "changes" and isinstance(value, dict):
+            items += [
+                (CHANGE_LABELS.get(field, field), _change(before_after))
+                for field, before_after in value.items()
+            ]
+        elif key == "status" and value in STATUS_LABELS:
+            items.append((DETAIL_LABELS[key], STATUS_LABELS[value]))
+        else:
+            items.append((DETAIL_LABELS.get(key, key), _text(value)))
+    return items
+
+
+def _change(before_after) -> str:
+    """[before, after] as «ja → nein»; an empty value as «–»."""
+    if isinstance(before_after, list) and len(before_after) == 2:
+        return " → ".join(_text(value) if value != "" else "–" for value in before_after)
+    return _text(before_after)
 
 
 def _text(value) -> str:

@@ -155,5 +155,11 @@ def update_settings(
         ]
         municipality.lead = lead
     if changes:
-        audit.record("municipality.update", actor=actor, obj=municipality, changes=changes)
+        audit.record(
+            "municipality.update",
+            actor=actor,
+            obj=municipality,
+            name=municipality.name,
+            changes=changes,
+        )
     db.session.commit()

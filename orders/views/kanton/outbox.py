@@ -22,6 +22,24 @@ STATUS_LABELS = {
 # Also used by the history on a person's page (kanton/user_edit.html).
 bp.add_app_template_filter(audit.action_label, "audit_action")
 bp.add_app_template_filter(audit.detail_items, "audit_detail")
+bp.add_app_template_filter(audit.object_label, "audit_object")
+
+
+def _object_url(event: AuditEvent) -> str | None:
+    """The page of what an event is about, where there is one to open by what it recorded."""
+    number = event.detail.get("number") if isinstance(event.detail, dict) else None
+    if event.object_type == "User" and event.object_id:
+        return url_for("kanton_users.edit", user_id=event.object_id)
+    if event.object_type == "OutboxMail" and event.object_id:
+        return url_for("kanton_outbox.show", mail_id=event.object_id)
+    if event.object_type == "Order" and number:
+        return url_for("kanton_bestellungen.show", number=number)
+    if event.object_type == "InterpreterRequest" and number:
+        return url_for("dolmetschen.show", number=number)
+    return None
+
+
+bp.add_app_template_filter(_object_url, "audit_object_url")
 
 
 @bp.get("/postausgang")
@@ -97,4 +115,6 @@ def audit_log():
     page = db.paginate(
         statement, page=paging.page_number(request.args), per_page=PAGE_SIZE, error_out=False
     )
-    return render_template("kanton/audit_log.html", page=page, action=action)
+    return render_template(
+        "kanton/audit_log.html", page=page, action=action, areas=audit.ACTION_AREAS
+    )
