@@ -5,9 +5,10 @@ from sqlalchemy import select
 
 from orders.extensions import db
 from orders.models import SelfDeclaration
-from orders.services import berichte
+from orders.services import berichte, deadlines
 from orders.views.berichte import NOT_SAVED, SAVED_WITH_PROBLEMS
-from tests.test_berichte import post_declaration, post_report, the_report
+from tests.conftest import log_in, make_user
+from tests.test_berichte import ended_period, last_year, post_declaration, post_report, the_report
 
 OF_WHICH_FIRST_INFO = "kann nicht grösser sein als «Erstinformationsgespräche durchgeführt»"
 OF_WHICH_INTEGRATION = "kann nicht grösser sein als «Integrationsgespräche durchgeführt»"
@@ -141,3 +142,44 @@ def test_check_report_leaves_out_rules_needing_an_unreadable_figure():
         "integration_interpreter",
         "first_info_interpreter",
     }
+
+
+# --- figures that look like a typing error --------------------------------------------------
+
+
+def test_the_check_page_asks_about_figures_far_above_the_last_ones(clerk):
+    """Asked, not refused: 99'999 conversations, or ten times the last half-year's."""
+    year, half = ended_period()
+    earlier = deadlines.previous_half(year, half)
+    page = post_report(clerk, action="check", period=earlier, s_conversations="99999").text
+    assert "Bitte prüfen Sie diese Angabe noch einmal" in page
+    assert "«Programm S: Integrationsgespräche»: 99&#39;999 in einem Halbjahr." in page
+    assert post_report(clerk, period=earlier).status_code == 303  # 2 such conversations
+    page = post_report(clerk, action="check", s_conversations="25", first_info_people="21").text
+    assert (
+        "«Programm S: Integrationsgespräche»: 25, im Bericht "
+        f"{earlier[1]}. Halbjahr {earlier[0]} waren es 2."
+    ) in page
+    assert (
+        "Mit Erstinformationsgesprächen" not in page.split("Bitte prüfen Sie")[1].split("</div>")[0]
+    )
+    assert "Bericht einreichen" in page  # it can still be submitted
+    ordinary = post_report(clerk, action="check").text
+    assert "Berechneter Anspruch" in ordinary and "Bitte prüfen Sie diese Angabe" not in ordinary
+    assert post_report(clerk, s_conversations="25").status_code == 303
+    year, half = ended_period()
+    canton = clerk.application.test_client()
+    make_user("koordination@kanton.ch")
+    log_in(canton, "koordination@kanton.ch")
+    review = canton.get(f"/kanton/berichte/2581/{year}/{half}").text
+    assert "Auffällig" in review and "«Programm S: Integrationsgespräche»: 25" in review
+
+
+def test_the_declaration_check_asks_about_a_count_far_from_last_years(clerk):
+    year = last_year()
+    page = post_declaration(clerk, action="check", year=year - 1, foreign_residents="1000000").text
+    assert "«Ausländische Einwohnerinnen und Einwohner am 31. Dezember»: 1&#39;000&#39;000." in page
+    assert post_declaration(clerk, year=year - 1).status_code == 303  # 5'321
+    page = post_declaration(clerk, action="check", year=year, foreign_residents="53210").text
+    assert f"in der Selbstdeklaration {year - 1} waren es 5&#39;321" in page
+    assert "noch einmal" not in post_declaration(clerk, action="check", year=year).text

@@ -231,6 +231,66 @@ def check_report(
     return problems
 
 
+# A figure that grew this many times over the last submitted report's, by at least
+# UNUSUAL_MIN_JUMP, is more likely a typing error than a busy half-year; without an earlier
+# report, more than UNUSUAL_WITHOUT_HISTORY. The check page asks to look again; nothing is
+# refused (a municipality may really have had its busiest half-year).
+UNUSUAL_FACTOR, UNUSUAL_MIN_JUMP, UNUSUAL_WITHOUT_HISTORY = 3, 20, 500
+# More foreign residents than any municipality of the canton has inhabitants.
+UNUSUAL_WITHOUT_RESIDENTS = 20_000
+
+
+def unusual_figures(municipality: Municipality, year: int, half: int, figures: dict) -> list[str]:
+    """What the check page asks the municipality to look at again, in German."""
+    earlier = db.session.execute(
+        select(HalfYearReport.year, HalfYearReport.half, ReportVersion.figures)
+        .join(ReportVersion, ReportVersion.report_id == HalfYearReport.id)
+        .where(
+            HalfYearReport.municipality_id == municipality.id,
+            HalfYearReport.year * 2 + HalfYearReport.half < year * 2 + half,
+        )
+        .order_by(
+            HalfYearReport.year.desc(), HalfYearReport.half.desc(), ReportVersion.version.desc()
+        )
+        .limit(1)
+    ).first()
+    notes = []
+    for key, label in FIGURES.items():
+        value = figures.get(key)
+        if not isinstance(value, int) or value <= 0:
+            continue
+        if earlier is None:
+            if value > UNUSUAL_WITHOUT_HISTORY:
+                notes.append(f"«{label}»: {format_number(value)} in einem Halbjahr.")
+            continue
+        before = earlier.figures.get(key) or 0
+        if value > UNUSUAL_FACTOR * before and value - before >= UNUSUAL_MIN_JUMP:
+            notes.append(
+                f"«{label}»: {format_number(value)}, im Bericht {earlier.half}. Halbjahr "
+                f"{earlier.year} waren es {format_number(before)}."
+            )
+    return notes
+
+
+def unusual_declaration(municipality: Municipality, year: int, data: dict) -> list[str]:
+    """The count of foreign residents, if it is far from last year's (or implausibly high)."""
+    value = data.get("foreign_residents")
+    if not isinstance(value, int) or value <= 0:
+        return []
+    last = find_declaration(municipality, year - 1)
+    before = last.versions[-1].data.get("foreign_residents") if last and last.versions else None
+    label = DECLARATION_FIELDS["foreign_residents"]
+    if not before:
+        too_many = value > UNUSUAL_WITHOUT_RESIDENTS
+        return [f"«{label}»: {format_number(value)}."] if too_many else []
+    if before / 2 <= value <= before * 2:
+        return []
+    return [
+        f"«{label}»: {format_number(value)}, in der Selbstdeklaration {year - 1} waren es "
+        f"{format_number(before)}."
+    ]
+
+
 def check_declaration(data: dict, *, submit: bool) -> list[ReportError]:
     """Every problem of a self-declaration; on submit the required statements."""
     problems = []

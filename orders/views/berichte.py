@@ -159,6 +159,7 @@ def report(bfs_nr: int, year: int, half: int):
             report=record,
             items=berichte.report_items(figures, form.remarks.data or "", True),
             amounts=berichte.amount_rows(amounts),
+            unusual=berichte.unusual_figures(municipality, year, half, figures),
             **context,
         )
     try:
@@ -282,6 +283,7 @@ def declaration(bfs_nr: int, year: int):
             form=form,
             items=berichte.declaration_items(data),
             amounts=berichte.declaration_amount_rows({"base": base}),
+            unusual=berichte.unusual_declaration(municipality, year, data),
             **context,
         )
     try:

@@ -120,6 +120,11 @@ def report(bfs_nr: int, year: int, half: int):
         form=ReopenForm(),
         tariff_text=berichte.tariff_text,
         reopen_url=url_for(".reopen_report", bfs_nr=bfs_nr, year=year, half=half),
+        # The latest submitted figures against the report before: what the Gemeinde was
+        # asked to look at again, for the canton's check too.
+        unusual=berichte.unusual_figures(record.municipality, year, half, versions[-1].figures)
+        if versions
+        else [],
     )
 
 
