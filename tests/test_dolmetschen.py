@@ -562,7 +562,7 @@ def test_canton_list_reads_a_typed_month_and_names_a_filter_it_cannot_read(
     broken = {"monat": "März 2026", "status": "erledigt", "sprache": "xx", "gemeinde": "9999"}
     page = canton.get("/kanton/dolmetschen/", query_string=broken).get_data(as_text=True)
     assert errors_beside(page, "monat") == [
-        "„März 2026“ ist kein Monat: bitte wie 03.2026 angeben."
+        "«März 2026» ist kein Monat: bitte wie 03.2026 angeben."
     ]
     assert errors_beside(page, "status") == ["Unbekannter Status."]
     assert errors_beside(page, "sprache") == ["Unbekannte Sprache."]

@@ -99,10 +99,10 @@ def test_an_inverted_range_is_named_beside_the_field_and_lists_nothing(app, cant
     page = canton.get(INBOX, query_string={"von": "2026-03-31", "bis": "2026-03-01"})
     text = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert errors_beside(text, "von") == ["„Von“ liegt nach „Bis“."]
+    assert errors_beside(text, "von") == ["«Von» liegt nach «Bis»."]
     assert 'value="2026-03-31" aria-invalid="true" aria-describedby="von-error"' in text
     assert 'id="bis" name="bis" type="date" value="2026-03-01"' in text
-    assert '<a href="#von">Von: „Von“ liegt nach „Bis“.</a>' in text  # the summary
+    assert '<a href="#von">Von: «Von» liegt nach «Bis».</a>' in text  # the summary
     assert links_to_orders(text) == {}
     assert "Keine Bestellungen gefunden" not in text
     assert "solange der Filter einen Fehler enthält" in text
@@ -174,7 +174,7 @@ def test_filter_from_args_names_what_it_leaves_out():
     assert broken.date_from is None and broken.status is None
     assert broken.errors == {"von": "Kein gültiges Datum.", "status": "Unbekannter Status."}
     assert filter_from_args({"von": "2026-02-01", "bis": "2026-01-01"}).errors == {
-        "von": "„Von“ liegt nach „Bis“."
+        "von": "«Von» liegt nach «Bis»."
     }
 
 

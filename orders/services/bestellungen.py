@@ -206,7 +206,7 @@ def filter_values(args: Mapping[str, str]) -> dict[str, str]:
 
 
 INVALID_DATE = "Kein gültiges Datum."
-INVERTED_RANGE = "„Von“ liegt nach „Bis“."
+INVERTED_RANGE = "«Von» liegt nach «Bis»."
 
 
 def _date_arg(value: str) -> date | None:

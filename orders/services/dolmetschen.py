@@ -335,7 +335,7 @@ def filter_from_args(args: Mapping[str, str]) -> InterpreterFilter:
     if status and found.status is None:
         found.errors["status"] = "Unbekannter Status."
     if month and found.month is None:
-        found.errors["monat"] = f"„{month}“ ist kein Monat: bitte wie 03.2026 angeben."
+        found.errors["monat"] = f"«{month}» ist kein Monat: bitte wie 03.2026 angeben."
     return found
 
 
