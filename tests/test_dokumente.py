@@ -407,6 +407,11 @@ def test_search_finds_words_in_title_and_description_in_any_case(library, clerk)
     assert titles(clerk, "?q=dolmetschen+kanton") == ["Übersicht kantonale Dienstleistungen"]
     assert titles(clerk, "?q=dolmetschen+misa") == []
     assert titles(clerk, "?q=100%25") == []  # a LIKE wildcard is a plain character
+    # A word of the chapter's title finds its documents, a top chapter's those beneath it.
+    assert titles(clerk, "?q=vorbereitung") == ["Einladungsbrief zum Erstinformationsgespräch"]
+    assert titles(clerk, "?q=Weiterleiten") == ["Meldeformular an das MISA"]
+    assert titles(clerk, "?q=fordern") == ["Meldeformular an das MISA"]
+    assert titles(clerk, "?q=fordern+einladung") == []
 
 
 def test_language_and_chapter_filters(library, clerk, chapters):

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -121,8 +121,8 @@ class Search:
 
 
 def search_statement(search: Search) -> Select:
-    """The documents matching every word (in title or description, any case), in the chapter
-    or one of its sub-chapters, with a current version in the language."""
+    """The documents matching every word (in title, description or chapter title, any case),
+    in the chapter or one of its sub-chapters, with a current version in the language."""
     statement = select(Document).options(
         selectinload(Document.chapter),
         selectinload(Document.versions).selectinload(DocumentVersion.language),
@@ -130,7 +130,18 @@ def search_statement(search: Search) -> Select:
     if not search.include_hidden:
         statement = statement.where(Document.hidden.is_(False))
     for word in search_key(search.words).split():
-        statement = statement.where(Document.search_text.contains(word, autoescape=True))
+        # A word may name the chapter instead («Erstinfogespräch», «Weiterleiten»): its
+        # documents and those of its sub-chapters match.
+        named = select(Chapter.id).where(func.lower(Chapter.title).contains(word, autoescape=True))
+        in_named_chapter = select(Chapter.id).where(
+            or_(Chapter.id.in_(named), Chapter.parent_id.in_(named))
+        )
+        statement = statement.where(
+            or_(
+                Document.search_text.contains(word, autoescape=True),
+                Document.chapter_id.in_(in_named_chapter),
+            )
+        )
     if search.chapter_id is not None:
         statement = statement.where(
             or_(
