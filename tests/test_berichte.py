@@ -470,6 +470,9 @@ def test_payout_table_and_exports(app, kanton_user, olten_user):
     )
     olten_row = next(row for row in rows if row[0] == "Olten")
     assert olten_row[4:9] == ["6000", "1600", "1200", "2000", "37247"]
+    stand = rows[0].index("Stand")
+    assert olten_row[stand] == "eingereicht" and rows[-1][stand] == ""
+    assert next(row for row in rows if row[0] == "Grenchen")[stand] == "nichts eingereicht"
     assert olten_row[-1] == "48047"
     assert rows[-1][0] == "Total" and rows[-1][-1] == "48047"
 

@@ -168,9 +168,10 @@ class PayoutRow:
 
     @property
     def state(self) -> str:
-        if not self.reopened:
-            return ""
-        return "wiedereröffnet: " + ", ".join(self.reopened)
+        """What the amounts rest on, for the export's «Stand»."""
+        if self.reopened:
+            return "wiedereröffnet: " + ", ".join(self.reopened)
+        return "eingereicht" if self.reports or self.declaration else "nichts eingereicht"
 
     @property
     def total(self) -> int:

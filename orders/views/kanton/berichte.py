@@ -241,7 +241,7 @@ def payouts_export(fmt: str):
                 payout.chf(row.s_follow_ups),
                 payout.chf(row.base),
                 row.declaration,
-                row.state,
+                row.state if m else "",
                 payout.chf(row.total),
             ]
 
