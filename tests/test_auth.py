@@ -132,6 +132,8 @@ def test_a_password_change_names_every_problem_at_once(app, olten_user):
     ).text
     assert "Das bisherige Passwort stimmt nicht." in page
     assert "Das Passwort muss mindestens" in page
+    summary = page.split('class="error-summary"')[1].split("</div>")[0]
+    assert summary.index("Bisheriges Passwort") < summary.index("Neues Passwort")
     # The current password again is no change.
     page = post_form(
         client,

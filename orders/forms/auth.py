@@ -17,6 +17,16 @@ class LoginForm(PortalForm):
     submit = SubmitField("Anmelden")
 
 
+class CurrentPasswordField(PortalForm):
+    """Defined before SetPasswordForm's fields: WTForms orders fields by when they were made,
+    so that the change form, its error summary included, asks for the current one first."""
+
+    current_password = PasswordField(
+        "Bisheriges Passwort",
+        validators=[required("Bitte geben Sie Ihr bisheriges Passwort ein.")],
+    )
+
+
 class SetPasswordForm(PortalForm):
     password = PasswordField(
         "Neues Passwort", validators=[required("Bitte geben Sie ein Passwort ein.")]
@@ -31,11 +41,8 @@ class SetPasswordForm(PortalForm):
     submit = SubmitField("Passwort speichern")
 
 
-class ChangePasswordForm(SetPasswordForm):
-    current_password = PasswordField(
-        "Bisheriges Passwort",
-        validators=[required("Bitte geben Sie Ihr bisheriges Passwort ein.")],
-    )
+class ChangePasswordForm(CurrentPasswordField, SetPasswordForm):
+    pass
 
 
 class ForgotPasswordForm(PortalForm):
