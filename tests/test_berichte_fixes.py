@@ -302,7 +302,7 @@ def test_payout_marks_a_reopened_report(app, olten_user, kanton_user):
     assert rows[0][-2] == "Stand"
     olten = next(row for row in rows if row[0] == "Olten")
     assert olten[-2] == f"wiedereröffnet: {number}"
-    assert next(row for row in rows if row[0] == "Grenchen")[-2] == ""
+    assert next(row for row in rows if row[0] == "Grenchen")[-2] == "nichts eingereicht"
 
 
 # --- 9: unsaved input stays with its user ------------------------------------------------------
