@@ -239,15 +239,16 @@ def test_history_newest_first_with_detail_and_order_again(clerk):
     assert "zweite" in again
 
 
+def cancel(client, number: str, data: dict, **kwargs):
+    """Send the order page's cancellation form."""
+    url = f"/bestellungen/{number}"
+    return post_form(client, f"{url}/stornieren", data, form_url=url, **kwargs)
+
+
 def test_municipality_cancels_while_received_only(clerk, kanton_user):
     submit(clerk, "k1")
     order = db.session.scalar(select(Order))
-    response = post_form(
-        clerk,
-        f"/bestellungen/{order.number}/stornieren",
-        {"reason": "doppelt bestellt", "confirmed": "1"},
-        form_url=f"/bestellungen/{order.number}",
-    )
+    response = cancel(clerk, order.number, {"reason": "doppelt bestellt", "confirmed": "1"})
     assert response.status_code == 302
     assert db.session.get(Order, order.id).status is OrderStatus.CANCELLED
     assert db.session.get(Order, order.id).cancel_reason == "doppelt bestellt"
@@ -256,13 +257,7 @@ def test_municipality_cancels_while_received_only(clerk, kanton_user):
     second = db.session.scalar(select(Order).where(Order.submission_key == "k2"))
     second.status = OrderStatus.IN_PROGRESS
     db.session.commit()
-    page = post_form(
-        clerk,
-        f"/bestellungen/{second.number}/stornieren",
-        {},
-        form_url=f"/bestellungen/{second.number}",
-        follow_redirects=True,
-    )
+    page = cancel(clerk, second.number, {}, follow_redirects=True)
     assert "kann nicht mehr storniert werden" in page.get_data(as_text=True)
     assert db.session.get(Order, second.id).status is OrderStatus.IN_PROGRESS
 
@@ -273,12 +268,7 @@ def test_without_javascript_a_cancellation_is_asked_on_a_page_of_its_own(clerk, 
     submit(clerk, "k1")
     order = db.session.scalar(select(Order))
     mails_before = db.session.scalar(select(func.count()).select_from(OutboxMail))
-    page = post_form(
-        clerk,
-        f"/bestellungen/{order.number}/stornieren",
-        {"reason": "doppelt <bestellt>"},
-        form_url=f"/bestellungen/{order.number}",
-    )
+    page = cancel(clerk, order.number, {"reason": "doppelt <bestellt>"})
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert f"Bestellung {order.number} stornieren?" in html
@@ -289,12 +279,7 @@ def test_without_javascript_a_cancellation_is_asked_on_a_page_of_its_own(clerk, 
     assert db.session.get(Order, order.id).status is OrderStatus.RECEIVED
     assert db.session.scalar(select(func.count()).select_from(OutboxMail)) == mails_before
 
-    response = post_form(
-        clerk,
-        f"/bestellungen/{order.number}/stornieren",
-        {"reason": "doppelt bestellt", "confirmed": "1"},
-        form_url=f"/bestellungen/{order.number}",
-    )
+    response = cancel(clerk, order.number, {"reason": "doppelt bestellt", "confirmed": "1"})
     assert response.status_code == 302
     assert db.session.get(Order, order.id).status is OrderStatus.CANCELLED
     assert db.session.scalar(select(func.count()).select_from(OutboxMail)) == mails_before + 2
@@ -326,12 +311,7 @@ def test_a_cancellation_by_the_municipality_is_mailed_to_the_canton(mail_app, sm
     submit(client)
     order = db.session.scalar(select(Order))
     outbox.deliver_due()
-    post_form(
-        client,
-        f"/bestellungen/{order.number}/stornieren",
-        {"reason": "doppelt bestellt", "confirmed": "1"},
-        form_url=f"/bestellungen/{order.number}",
-    )
+    cancel(client, order.number, {"reason": "doppelt bestellt", "confirmed": "1"})
     assert outbox.deliver_due().sent == 2  # the orderer's and the canton's
     new_order_mail, cancellation = smtp_server.to(mail_app.config["ORDER_MAIL_TO"])
     assert cancellation["Subject"] == f"STORNIERT: Bestellung {order.number}, Olten"
