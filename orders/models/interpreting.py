@@ -71,6 +71,12 @@ class InterpreterStatus(enum.StrEnum):
             "storniert": "storniert",
         }[self.value]
 
+    @property
+    def is_open(self) -> bool:
+        """Awaiting its appointment or, after it, its outcome: it may still be cancelled before
+        and have its outcome recorded after."""
+        return self in (InterpreterStatus.SUBMITTED, InterpreterStatus.CONFIRMED)
+
 
 class InterpreterRequest(db.Model):
     __tablename__ = "interpreter_requests"

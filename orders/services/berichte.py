@@ -715,25 +715,27 @@ def still_due(municipality: Municipality, today: date | None = None) -> list[Due
         for year, half in deadlines.recent_halves(today)
         if period_exists(year, half, today) and can_submit_report(year, half, today)
     ]
-    years = [year for year in (today.year - 1,) if period_exists(year, None, today)]
+    last_year = today.year - 1
+    years = [last_year] if period_exists(last_year, None, today) else []
     since = {
         "municipality_id": municipality.id,
-        "year": min((year for year, _ in halves), default=today.year - 1),
+        "year": min((year for year, _ in halves), default=last_year),
     }
     reports = {
         (year, half): state for year, half, state in db.session.execute(REPORT_STATES, since)
     }
     declarations = dict(db.session.execute(DECLARATION_STATES, since).all())
-    owed = [
-        DueRecord(year, None, due, today > due, declarations.get(year))
-        for year in years
-        if declarations.get(year) is not ReportState.SUBMITTED
-        for due in [deadlines.declaration_due(year)]
-    ] + [
-        DueRecord(year, half, due, today > due, reports.get((year, half)))
+    records = [
+        (year, None, deadlines.declaration_due(year), declarations.get(year)) for year in years
+    ]
+    records += [
+        (year, half, deadlines.report_due(year, half), reports.get((year, half)))
         for year, half in halves
-        if reports.get((year, half)) is not ReportState.SUBMITTED
-        for due in [deadlines.report_due(year, half)]
+    ]
+    owed = [
+        DueRecord(year, half, due, today > due, state)
+        for year, half, due, state in records
+        if state is not ReportState.SUBMITTED
     ]
     return sorted(owed, key=lambda record: record.due)
 

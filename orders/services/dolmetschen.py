@@ -215,10 +215,9 @@ def starts_within_warning(request: InterpreterRequest, now: datetime | None = No
 
 def may_cancel(request: InterpreterRequest, now: datetime | None = None) -> bool:
     """Until the appointment starts; after it, its outcome is recorded instead."""
-    return request.status in (
-        InterpreterStatus.SUBMITTED,
-        InterpreterStatus.CONFIRMED,
-    ) and appointment_start(request.appointment_date, request.start_time) > (now or utcnow())
+    return request.status.is_open and appointment_start(
+        request.appointment_date, request.start_time
+    ) > (now or utcnow())
 
 
 def cancel(request: InterpreterRequest, actor: User, reason: str) -> None:
@@ -261,7 +260,7 @@ def record_outcome(
 ) -> None:
     """After the appointment: did it take place, and how long. Held conversations count for
     the interpreter lump sum in the half-year report."""
-    if request.status not in (InterpreterStatus.SUBMITTED, InterpreterStatus.CONFIRMED):
+    if not request.status.is_open:
         raise BookingError("Für diesen Einsatz ist kein Ergebnis mehr zu erfassen.")
     if appointment_start(request.appointment_date, request.start_time) > (now or utcnow()):
         raise BookingError("Das Ergebnis kann erst nach dem Termin erfasst werden.")
@@ -393,7 +392,7 @@ OUTCOMES_TO_RECORD = (
     .select_from(InterpreterRequest)
     .where(
         InterpreterRequest.municipality_id == bindparam("municipality_id"),
-        InterpreterRequest.status.in_((InterpreterStatus.SUBMITTED, InterpreterStatus.CONFIRMED)),
+        InterpreterRequest.status.in_([s for s in InterpreterStatus if s.is_open]),
         InterpreterRequest.appointment_date < bindparam("today"),
     )
 )
