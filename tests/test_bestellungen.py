@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from orders.extensions import db
+from orders.formatting import local_time
 from orders.models import CatalogueItem, MailStatus, Order, OrderStatus, OutboxMail
 from orders.services import outbox
 from tests.conftest import log_in, make_user, municipality, post_form, text_body
@@ -118,6 +119,9 @@ def test_check_page_then_submit_gives_a_number_and_mails(mail_app, smtp_server):
     csv_text = attachment.get_payload(decode=True).decode("utf-8")
     assert csv_text.startswith("\ufeffBestellnummer;Datum;Status")
     assert "Abgefüllte Erstinformationsmappe;Französisch;5" in csv_text
+    ordered_at = local_time(order.created_at).strftime("%d.%m.%Y %H:%M")
+    assert f"B-{year}-00001;{ordered_at};eingegangen;" in csv_text
+    assert "Stornierung" not in csv_text  # a new order has no reason to be cancelled
 
 
 def test_numbers_count_up(clerk):

@@ -1,9 +1,12 @@
 """Interpreter orders: the rules, the mail to HEKS Linguadukt with a calendar file, the copy,
 cancellation, the workflow after the appointment, retention, access."""
 
+import csv
+import io
 import re
 from datetime import date, datetime, time, timedelta
 
+import openpyxl
 import pytest
 from icalendar import Calendar
 from markupsafe import escape
@@ -530,7 +533,17 @@ def test_canton_overview_export_and_counts(app, kanton_user, olten_user):
     assert re.findall(r">(D-\d{4}-\d{5})</a>", page) == [held.number]
     csv_text = canton.get("/kanton/dolmetschen/export.csv").get_data().decode()
     assert csv_text.startswith("\ufeffNummer;") and "Tigrinya" in csv_text
-    assert canton.get("/kanton/dolmetschen/export.xlsx").status_code == 200
+    header, *rows = csv.reader(io.StringIO(csv_text.lstrip("\ufeff")), delimiter=";")
+    row = {line[0]: dict(zip(header, line, strict=True)) for line in rows}[held.number]
+    assert (row["Datum"], row["Beginn"]) == ("10.03.2026", held.start_time.strftime("%H:%M"))
+    assert row["Bestellt am"] == local_time(held.created_at).strftime("%d.%m.%Y %H:%M")
+    xlsx = canton.get("/kanton/dolmetschen/export.xlsx")
+    assert xlsx.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.get_data())).active
+    cells = {line[0].value: line for line in sheet.iter_rows(min_row=2)}[held.number]
+    assert cells[header.index("Datum")].value == datetime(2026, 3, 10)
+    assert cells[header.index("Datum")].number_format == "dd.mm.yyyy"
+    assert cells[header.index("Beginn")].value == held.start_time
     counts = canton.get("/kanton/dolmetschen/zahlen?jahr=2026").get_data(as_text=True)
     assert re.search(
         r"<td>Olten</td><td>Olten</td><td class=\"num\">1</td>"

@@ -5,6 +5,7 @@ import io
 import re
 import zipfile
 from contextlib import contextmanager
+from datetime import date
 
 import pytest
 from sqlalchemy import event, func, select
@@ -12,7 +13,7 @@ from sqlalchemy import event, func, select
 from orders.extensions import db
 from orders.formatting import local_time
 from orders.models import CatalogueItem, Municipality, Order, OrderKind, OrderStatus
-from orders.services import outbox
+from orders.services import bestellungen, outbox
 from tests.conftest import csrf_token, log_in, make_user, municipality, post_form, text_body
 from tests.test_bestellungen import FORM, order_data, submit
 
@@ -178,6 +179,30 @@ def test_csv_export_opens_in_excel_with_umlauts(app, canton):
     assert len(list(csv.reader(io.StringIO(empty.lstrip("\ufeff")), delimiter=";"))) == 1
 
 
+def test_csv_export_has_swiss_dates_and_why_an_order_was_cancelled(app, canton):
+    place_orders(app, 2)
+    first, second = db.session.scalars(select(Order).order_by(Order.id))
+    first.desired_date = date(2027, 1, 15)
+    db.session.commit()
+    post_form(
+        canton,
+        f"/kanton/bestellungen/{second.number}",
+        {"status": "storniert", "note": "Doppelt bestellt"},
+    )
+    text = canton.get("/kanton/bestellungen/export.csv").get_data().decode("utf-8")
+    header, *rows = csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";")
+    column = {name: header.index(name) for name in ("Datum", "Liefertermin", "Status")}
+    assert header[-1] == "Grund der Stornierung"
+    by_number = {row[0]: row for row in rows}
+    assert by_number[first.number][column["Datum"]] == local_time(first.created_at).strftime(
+        "%d.%m.%Y %H:%M"
+    )
+    assert by_number[first.number][column["Liefertermin"]] == "15.01.2027"
+    assert by_number[first.number][-1] == ""
+    assert by_number[second.number][column["Status"]] == "storniert"
+    assert by_number[second.number][-1] == "Doppelt bestellt"
+
+
 def test_xlsx_export_is_an_export_job(app, canton):
     """The XLSX is no direct download any more (tests/test_export_jobs.py): the inbox's button
     posts the filters, and GET export.xlsx is gone."""
@@ -211,6 +236,10 @@ def test_exports_never_turn_typed_text_into_formulas(app, canton, olten_user):
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
     assert "'" + payload in rows[1]
     assert payload not in rows[1]
+    # The canton's mail attaches the order as a CSV too.
+    attached = bestellungen.order_csv(db.session.scalar(select(Order))).decode("utf-8")
+    attached_rows = list(csv.reader(io.StringIO(attached.lstrip("\ufeff")), delimiter=";"))
+    assert "'" + payload in attached_rows[1] and payload not in attached_rows[1]
     job = post_form(canton, "/kanton/exporte/bestellungen", {}, form_url="/kanton/bestellungen")
     download = canton.get(job.headers["Location"] + "/datei")
     archive = zipfile.ZipFile(io.BytesIO(download.data))

@@ -1,7 +1,5 @@
 """Orders of welcome folders and materials: placing, status workflow, cancelling, exporting."""
 
-import csv
-import io
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -10,7 +8,7 @@ from sqlalchemy import Select, func, select
 
 from orders import emails
 from orders.extensions import db
-from orders.formatting import ZURICH, format_date, format_datetime, local_time
+from orders.formatting import ZURICH, format_date, local_time
 from orders.models import (
     CatalogueItem,
     Language,
@@ -24,7 +22,7 @@ from orders.models import (
 )
 from orders.models.catalogue import WELCOME_FOLDER_NAME
 from orders.models.types import utcnow
-from orders.services import audit
+from orders.services import audit, exports
 from orders.services.gemeinden import bfs_number, municipality_exists, municipality_filter_error
 from orders.services.numbering import next_number
 from orders.services.submissions import add_once
@@ -304,7 +302,8 @@ def filtered_orders(order_filter: OrderFilter) -> Select:
     return statement
 
 
-EXPORT_COLUMNS = [
+# An order's lines, as the mail to the canton attaches them.
+LINE_COLUMNS = [
     "Bestellnummer",
     "Datum",
     "Status",
@@ -325,34 +324,35 @@ EXPORT_COLUMNS = [
     "Menge",
     "Bemerkungen",
 ]
+# The canton's export: the lines of many orders, and why an order was cancelled.
+EXPORT_COLUMNS = [*LINE_COLUMNS, "Grund der Stornierung"]
 
 
-def line_rows(orders: Iterator[Order]) -> Iterator[list]:
-    """One row per order line, in EXPORT_COLUMNS order."""
-    for order in orders:
-        municipality = order.municipality
-        for line in order.lines:
-            yield [
-                order.number,
-                format_datetime(order.created_at),
-                order.status.label,
-                order.kind.label,
-                municipality.name,
-                municipality.bfs_nr,
-                municipality.bezirk,
-                order.contact_name,
-                order.contact_email,
-                order.contact_phone,
-                order.delivery_recipient,
-                order.delivery_street,
-                order.delivery_zip,
-                order.delivery_town,
-                format_date(order.desired_date),
-                line.item_name,
-                line.language.name,
-                line.quantity,
-                order.remarks,
-            ]
+def line_rows(order: Order) -> Iterator[list]:
+    """One row per line of the order, in LINE_COLUMNS order."""
+    municipality = order.municipality
+    for line in order.lines:
+        yield [
+            order.number,
+            order.created_at,
+            order.status.label,
+            order.kind.label,
+            municipality.name,
+            municipality.bfs_nr,
+            municipality.bezirk,
+            order.contact_name,
+            order.contact_email,
+            order.contact_phone,
+            order.delivery_recipient,
+            order.delivery_street,
+            order.delivery_zip,
+            order.delivery_town,
+            order.desired_date,
+            line.item_name,
+            line.language.name,
+            line.quantity,
+            order.remarks,
+        ]
 
 
 def export_rows(order_filter: OrderFilter) -> Iterator[list]:
@@ -361,7 +361,7 @@ def export_rows(order_filter: OrderFilter) -> Iterator[list]:
     One streamed query of the lines joined with their order, municipality and language, in the
     inbox's order: plain rows, no ORM objects, no second query per batch of orders (on
     PostgreSQL psycopg parsed each batch's 1,000-parameter IN list anew) and no grouping in
-    Python; the order's part of a row is formatted once per order. Memory stays flat. A
+    Python; the order's part of a row is built once per order. Memory stays flat. A
     generator, so the query runs when the response is streamed.
     """
     statement = (
@@ -387,6 +387,7 @@ def export_rows(order_filter: OrderFilter) -> Iterator[list]:
             Language.name,
             OrderLine.quantity,
             Order.remarks,
+            Order.cancel_reason,
         )
         .join(Municipality, Municipality.id == Order.municipality_id)
         .join(OrderLine, OrderLine.order_id == Order.id)
@@ -398,8 +399,7 @@ def export_rows(order_filter: OrderFilter) -> Iterator[list]:
     for row in db.session.connection().execute(statement):  # Core rows: no ORM bookkeeping
         if row[0] != order_id:
             order_id = row[0]
-            head = [row[1], format_datetime(row[2]), row[3].label, row[4].label, *row[5:15]]
-            head.append(format_date(row[15]))
+            head = [row[1], row[2], row[3].label, row[4].label, *row[5:16]]
         yield [*head, *row[16:]]
 
 
@@ -437,11 +437,7 @@ def list_rows(statement: Select) -> Select:
 
 def order_csv(order: Order) -> bytes:
     """The order as a CSV that Excel opens with umlauts intact (UTF-8 with BOM, semicolons)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(EXPORT_COLUMNS)
-    writer.writerows(line_rows(iter([order])))
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return exports.csv_text(LINE_COLUMNS, line_rows(order)).encode("utf-8")
 
 
 def zurich_midnight(day: date) -> datetime:

@@ -5,7 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from orders.extensions import db
-from orders.formatting import format_date, format_datetime, local_time
+from orders.formatting import local_time
 from orders.models import InterpreterRequest, InterpreterStatus, Language, Municipality
 from orders.models.types import utcnow
 from orders.services import deadlines, dolmetschen, exports, paging
@@ -31,6 +31,7 @@ EXPORT_COLUMNS = [
     "Dolmetscher/in",
     "Stattgefunden",
     "Tatsächliche Dauer (Min.)",
+    "Grund der Stornierung",
 ]
 
 
@@ -87,13 +88,13 @@ def _rows(requests):
     for item in requests:
         yield [
             item.number,
-            format_datetime(item.created_at),
+            item.created_at,
             item.status.label,
             item.municipality.name,
             item.municipality.bfs_nr,
             item.conversation_label,
-            format_date(item.appointment_date),
-            item.start_time.strftime("%H:%M"),
+            item.appointment_date,
+            item.start_time,
             item.duration_minutes,
             item.setting.label,
             item.language.name,
@@ -101,6 +102,7 @@ def _rows(requests):
             item.interpreter_name,
             {True: "ja", False: "nein", None: ""}[item.held],
             item.actual_duration_minutes or "",
+            item.cancel_reason,
         ]
 
 
