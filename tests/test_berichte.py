@@ -4,9 +4,9 @@ double submission, reopening and versions, access, the canton's overview, payout
 import csv
 import io
 import re
-import zipfile
 from datetime import UTC, date, datetime, timedelta
 
+import openpyxl
 import pytest
 from sqlalchemy import func, select
 
@@ -469,18 +469,19 @@ def test_payout_table_and_exports(app, kanton_user, olten_user):
         csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")), delimiter=";")
     )
     olten_row = next(row for row in rows if row[0] == "Olten")
-    assert olten_row[4:9] == ["6000", "1600", "1200", "2000", "37247"]
+    assert olten_row[4:9] == ["6000.00", "1600.00", "1200.00", "2000.00", "37247.00"]
     stand = rows[0].index("Stand")
     assert olten_row[stand] == "eingereicht" and rows[-1][stand] == ""
     assert next(row for row in rows if row[0] == "Grenchen")[stand] == "nichts eingereicht"
-    assert olten_row[-1] == "48047"
-    assert rows[-1][0] == "Total" and rows[-1][-1] == "48047"
+    assert olten_row[-1] == "48047.00"
+    assert rows[-1][0] == "Total" and rows[-1][-1] == "48047.00"
 
     response = canton.get(f"/kanton/berichte/auszahlung/export.xlsx?jahr={year}&halbjahr=2")
     assert response.mimetype.endswith("spreadsheetml.sheet")
-    sheet = zipfile.ZipFile(io.BytesIO(response.data)).read("xl/worksheets/sheet1.xml").decode()
-    assert "Gemeinde" in sheet and "Olten" in sheet
-    assert "<v>5400</v>" in sheet  # the half-year's total for Olten, a number
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
+    olten_cells = next(row for row in sheet.iter_rows() if row[0].value == "Olten")
+    total = olten_cells[-1]  # the half-year's total for Olten: a number, shown as francs
+    assert (total.value, total.number_format) == (5400, "#,##0.00")
     assert canton.get("/kanton/berichte/auszahlung/export.pdf").status_code == 404
 
 

@@ -5,6 +5,7 @@ import io
 import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time
+from decimal import Decimal
 from functools import lru_cache
 from itertools import chain, islice
 from typing import IO
@@ -21,16 +22,23 @@ BATCH = 500
 # A cell that begins with one of these is a formula to Excel (OWASP "CSV injection").
 FORMULA_STARTS = frozenset("=+-@\t\r")
 
-# Rows hold dates, times and points in time as such. A CSV writes them as Swiss text, which
-# Excel reads back as dates; an XLSX writes them as date cells in these formats, so that the
-# canton can sort and filter by them. A point in time is shown in Swiss time.
+# Rows hold dates, times and points in time as such, and amounts of francs as Decimal. A CSV
+# writes them as Swiss text, which Excel reads back as dates and numbers; an XLSX writes them
+# as date and number cells in these formats, so that the canton can sort, filter and add them
+# up. A point in time is shown in Swiss time.
 CSV_TEXT = {
     # The lines of an order follow each other and share its time: each is converted once.
     datetime: lru_cache(maxsize=64)(format_datetime),
     date: format_date,
     time: lambda value: value.strftime("%H:%M"),
+    Decimal: lambda value: f"{value:.2f}",
 }
-XLSX_FORMATS = {datetime: "dd.mm.yyyy hh:mm", date: "dd.mm.yyyy", time: "hh:mm"}
+XLSX_FORMATS = {
+    datetime: "dd.mm.yyyy hh:mm",
+    date: "dd.mm.yyyy",
+    time: "hh:mm",
+    Decimal: "#,##0.00",
+}
 
 
 def _csv_row(row: list) -> list:
@@ -104,14 +112,14 @@ def write_xlsx(handle: IO[bytes], columns: list[str], rows: Iterable[list], shee
 
     Row by row (XlsxWriter's constant-memory mode), with a bold header row that stays in view
     and filters in it, and columns as wide as their first rows. Texts stay texts: none becomes
-    a formula or a link, whatever a user typed. Dates and times are date cells.
+    a formula or a link, whatever a user typed. Dates and times are date cells, amounts numbers.
     """
     workbook = xlsxwriter.Workbook(
         handle,
         {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False},
     )
     sheet = workbook.add_worksheet(sheet_name)
-    _write_dates_as_date_cells(workbook, sheet)
+    _write_typed_cells(workbook, sheet)
     sheet.write_row(0, 0, columns, workbook.add_format({"bold": True}))
     sheet.freeze_panes(1, 0)
     rows = iter(rows)
@@ -126,13 +134,15 @@ def write_xlsx(handle: IO[bytes], columns: list[str], rows: Iterable[list], shee
     return row_number
 
 
-def _write_dates_as_date_cells(workbook, sheet) -> None:
+def _write_typed_cells(workbook, sheet) -> None:
     """XlsxWriter's write handlers: a date, time or point in time (in Swiss time) becomes a
-    date cell in its format from XLSX_FORMATS."""
+    date cell, an amount a number cell, each in its format from XLSX_FORMATS."""
     for kind, number_format in XLSX_FORMATS.items():
         cell_format = workbook.add_format({"num_format": number_format})
 
         def write(worksheet, row, col, value, *_, cell_format=cell_format):
+            if isinstance(value, Decimal):
+                return worksheet.write_number(row, col, value, cell_format)
             if isinstance(value, datetime):
                 value = local_time(value).replace(tzinfo=None)
             return worksheet.write_datetime(row, col, value, cell_format)

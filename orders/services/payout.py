@@ -3,6 +3,7 @@ self-declaration, all in integer centimes."""
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -147,8 +148,6 @@ def base_contribution(foreign_residents: int | None, tariffs: dict[str, int]) ->
 
 def chf(centimes: int | None):
     """Centimes as a Decimal amount of francs, for formatting and exports."""
-    from decimal import Decimal
-
     return None if centimes is None else Decimal(centimes) / 100
 
 
