@@ -305,6 +305,12 @@ MONTH_FORMATS = ("%Y-%m", "%m.%Y")  # what <input type="month"> sends; what a pe
 FIRST_MONTH_YEAR, LAST_MONTH_YEAR = 2000, 2100  # beyond: a typing error, not a month to list
 
 
+def filter_values(args: Mapping[str, str]) -> dict[str, str]:
+    """The filter fields that are set in the arguments, as they came (for links to the exports
+    and back to the list: url_for encodes the values, and no other argument rides along)."""
+    return {name: args[name] for name in FILTER_ARGS if args.get(name)}
+
+
 def _month_arg(value: str) -> date | None:
     for month_format in MONTH_FORMATS:
         try:

@@ -39,12 +39,6 @@ def _filter() -> dolmetschen.InterpreterFilter:
     return dolmetschen.filter_from_args(request.args)
 
 
-def _filter_values() -> dict[str, str]:
-    """The filter fields set in this request, known names only (for links to the exports and
-    back to the list: url_for encodes the values, and no other argument rides along)."""
-    return {name: request.args[name] for name in dolmetschen.FILTER_ARGS if request.args.get(name)}
-
-
 def _listed(found: dolmetschen.InterpreterFilter):
     """The filtered orders with the municipality and language each row names."""
     return dolmetschen.filtered_requests(found).options(
@@ -80,7 +74,7 @@ def index():
         ).all(),
         statuses=list(InterpreterStatus),
         args=request.args,
-        filter_values=_filter_values(),
+        filter_values=dolmetschen.filter_values(request.args),
     )
 
 
@@ -111,7 +105,9 @@ def _rows(requests):
 def export(fmt: str):
     found = _filter()
     if found.errors:  # the list names what cannot be read
-        return redirect(url_for("kanton_dolmetschen.index", **_filter_values()))
+        return redirect(
+            url_for("kanton_dolmetschen.index", **dolmetschen.filter_values(request.args))
+        )
     rows = _rows(exports.stream(_listed(found)))
     return exports.response(
         fmt, EXPORT_COLUMNS, rows, "dolmetscheinsaetze", "Dolmetscheinsätze"
