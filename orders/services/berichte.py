@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased
 
 from orders.emails import berichte as mails
 from orders.extensions import db
-from orders.formatting import format_number
+from orders.formatting import format_number, german_sort_key
 from orders.models import (
     DeclarationVersion,
     HalfYearReport,
@@ -881,7 +881,7 @@ def payout_table(year: int, half: int | None = None) -> list[payout.PayoutRow]:
         row.declaration = number
         if state is ReportState.REOPENED:
             row.reopened.append(number)
-    return sorted_by_name_rows(rows.values())
+    return sorted(rows.values(), key=lambda row: german_sort_key(row.municipality.name))
 
 
 @cache
@@ -913,12 +913,6 @@ def _add_rows_for_former_municipalities(rows: dict, records) -> None:
         statement = select(*PAYOUT_MUNICIPALITY).where(Municipality.id.in_(missing))
         for m in db.session.execute(statement):
             rows[m.id] = payout.PayoutRow(municipality=m)
-
-
-def sorted_by_name_rows(rows) -> list[payout.PayoutRow]:
-    from orders.formatting import german_sort_key
-
-    return sorted(rows, key=lambda row: german_sort_key(row.municipality.name))
 
 
 # --- reminders --------------------------------------------------------------------------------
