@@ -64,6 +64,7 @@ def canton_urls(app) -> list[str]:
         "/kanton/berichte/auszahlung/export.csv",
         "/kanton/berichte/auszahlung/export.xlsx",
         "/kanton/berichte/tarife",
+        "/kanton/berichte/tarife/neu",
         "/kanton/dokumente",
         "/kanton/dokumente/neu",
         "/kanton/infomails/neu",

@@ -15,6 +15,7 @@ from orders.models import (
     Order,
     OutboxMail,
     SelfDeclaration,
+    Tariff,
     User,
 )
 from orders.services import export_jobs, outbox
@@ -105,6 +106,8 @@ MATRIX = {
     "/kanton/berichte/auszahlung": ("GET", CANTON_ONLY),
     "/kanton/berichte/auszahlung/export.<fmt>": ("GET", CANTON_ONLY),
     "/kanton/berichte/tarife": ("GET", CANTON_ONLY),
+    "/kanton/berichte/tarife/neu": ("GET", CANTON_ONLY),
+    "/kanton/berichte/tarife/<int:tariff_id>/loeschen": ("POST", POST_CANTON),
     "/dokumente": ("GET", ANY_LOGGED_IN),
     "/dokumente/<int:document_id>": ("GET", ANY_LOGGED_IN),
     "/dokumente/datei/<int:version_id>": ("GET", ANY_LOGGED_IN),
@@ -153,6 +156,7 @@ def records_of_b(app) -> dict:
         "user_id": clerk_b.id,
         "mail_id": db.session.scalar(select(OutboxMail.id)),
         "item_id": db.session.scalar(select(CatalogueItem.id)),
+        "tariff_id": db.session.scalar(select(Tariff.id)),
         "job_id": job.id,
         "token": "kein-gueltiger-token",
         "kind": "material",

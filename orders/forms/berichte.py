@@ -1,10 +1,13 @@
-"""The half-year report, the self-declaration and the canton's reopening form."""
+"""The half-year report, the self-declaration, and the canton's forms to reopen one and to enter
+a new tariff."""
 
 from wtforms import (
     BooleanField,
     EmailField,
+    HiddenField,
     RadioField,
     SelectChoice,
+    SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -13,13 +16,16 @@ from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from orders.forms.fields import (
+    FrancField,
     NumberRange,
     PortalForm,
     WholeNumberField,
     email_address,
+    input_required,
     max_length,
     required,
 )
+from orders.models import TariffKind
 from orders.services.berichte import (
     COOPERATION,
     DECLARATION_FIELDS,
@@ -131,3 +137,38 @@ class ReopenForm(PortalForm):
         "Grund für die Korrektur (geht per E-Mail an die Gemeinde)",
         validators=[required("Bitte geben Sie einen Grund an."), max_length(2000)],
     )
+
+
+# The most a tariff can be, in centimes: CHF 100'000 (the highest today is CHF 1'000).
+MAX_TARIFF = 10_000_000
+
+
+class TariffForm(PortalForm):
+    """A new circular letter's amount. Checked first (the page says what it changes), saved
+    with `confirmed`."""
+
+    kind = SelectField(
+        "Tarif",
+        choices=[SelectChoice(kind.value, kind.label) for kind in TariffKind],
+        validate_choice=True,
+        invalid_choice_message=CHOICE_MESSAGE,
+    )
+    amount = FrancField(
+        "Betrag in Franken",
+        validators=[
+            input_required("Bitte geben Sie den Betrag ein."),
+            NumberRange(0, MAX_TARIFF, "Bitte einen Betrag von 0 bis 100'000 Franken."),
+        ],
+        render_kw={"inputmode": "decimal"},
+    )
+    valid_from = SelectField(
+        "Gültig ab", validate_choice=True, invalid_choice_message=CHOICE_MESSAGE
+    )
+    source = StringField(
+        "Grundlage",
+        validators=[
+            required("Bitte geben Sie das Kreisschreiben an, das den Betrag festlegt."),
+            max_length(100),
+        ],
+    )
+    confirmed = HiddenField()

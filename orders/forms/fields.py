@@ -1,8 +1,10 @@
 """Shared pieces for forms: German messages and a base form."""
 
+from decimal import Decimal, InvalidOperation
+
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
-from wtforms import IntegerField, widgets
+from wtforms import IntegerField, StringField, widgets
 from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
 from wtforms.widgets.core import clean_key
 
@@ -135,3 +137,36 @@ class NumberRange:
     def __call__(self, form, field):
         if field.data is not None and not self.min <= field.data <= self.max:
             raise ValidationError(self.message)
+
+
+class FrancField(StringField):
+    """An amount of francs as typed in Switzerland (200, 9.50, 9,50, 1'000.–), kept as integer
+    centimes; what was typed is shown again with a German message when it is no amount."""
+
+    MESSAGE = "Bitte geben Sie einen Betrag in Franken ein, z. B. 200 oder 9.50."
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        typed = valuelist[0] if valuelist else ""
+        text = typed.strip().removeprefix("CHF").strip()
+        text = text.translate(FRANC_SEPARATORS).replace(",", ".").removesuffix(".–")
+        if not text:
+            return
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(self.MESSAGE) from None
+        if not amount.is_finite():
+            raise ValueError(self.MESSAGE)
+        if amount != amount.quantize(Decimal("0.01")):
+            raise ValueError("Bitte höchstens zwei Stellen nach dem Punkt (Rappen) angeben.")
+        self.data = int(amount * 100)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else f"{Decimal(self.data) / 100:.2f}"
+
+
+# Thousands separators a person may type in an amount: apostrophes and spaces.
+FRANC_SEPARATORS = str.maketrans("", "", "'’ \u00a0\u202f")

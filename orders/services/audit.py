@@ -45,6 +45,8 @@ ACTION_LABELS = {
     "mail.resend": "Nachricht erneut gesendet",
     "mail.resend_all": "Fehlgeschlagene Nachrichten erneut gesendet",
     "export.request": "Export angefordert",
+    "tariff.create": "Tarif erfasst",
+    "tariff.delete": "Tarif gelöscht",
 }
 
 # The names of the details recorded with an action, as the Protokoll shows them (a test checks
@@ -52,6 +54,7 @@ ACTION_LABELS = {
 DETAIL_LABELS = {
     "active": "aktiv",
     "after": "nachher",
+    "amount": "Betrag",
     "before": "vorher",
     "bezirke": "Bezirke",
     "changes": "Änderungen",
@@ -61,6 +64,7 @@ DETAIL_LABELS = {
     "email": "E-Mail",
     "filename": "Datei",
     "filters": "Filter",
+    "kind": "Art",
     "held": "stattgefunden",
     "language": "Sprache",
     "minutes": "Minuten",
@@ -73,9 +77,11 @@ DETAIL_LABELS = {
     "redacted": "gelöschte Einträge",
     "replaced": "ersetzt",
     "role": "Rolle",
+    "source": "Grundlage",
     "status": "Status",
     "subject": "Betreff",
     "title": "Titel",
+    "valid_from": "gültig ab",
     "version": "Fassung",
     "what": "Export",
 }
@@ -118,6 +124,7 @@ ACTION_AREAS = {
     "infomail.": "Infomails",
     "mail.": "Postausgang",
     "export.": "Exporte",
+    "tariff.": "Tarife",
 }
 
 # What an event is about, in German (the record's class name is stored).
@@ -133,6 +140,7 @@ OBJECT_LABELS = {
     "Infomail": "Infomail",
     "OutboxMail": "Nachricht",
     "ExportJob": "Export",
+    "Tariff": "Tarif",
 }
 
 # The fields whose change is recorded under "changes" ({field: [before, after]}).

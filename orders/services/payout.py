@@ -9,7 +9,17 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from orders.extensions import db
-from orders.models import Tariff, TariffKind
+from orders.formatting import format_centimes, format_date
+from orders.models import (
+    DeclarationVersion,
+    HalfYearReport,
+    ReportVersion,
+    SelfDeclaration,
+    Tariff,
+    TariffKind,
+    User,
+)
+from orders.services import audit, deadlines
 
 # The circular letters' amounts (Kreisschreiben KRS-GEF-2017/01, 2024/02, 2024/03).
 SEED_TARIFFS = (
@@ -58,55 +68,185 @@ def seed_tariffs() -> int:
 
 
 class TariffError(ValueError):
-    """A new tariff was refused; the message says why, in German."""
+    """A new tariff was refused; the message says why, in German, and `field` which of the
+    form's fields it is about."""
+
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.field = field
 
 
-def add_tariff(kind: TariffKind, amount_centimes: int, valid_from: date, source: str) -> Tariff:
-    """A new circular letter: the new amount applies from valid_from (the start of a half-year)
-    until the next tariff of the kind, if one is already entered; the tariff valid until then
-    ends the day before. Submitted reports keep the amounts they were computed with."""
+@dataclass(frozen=True)
+class TariffChange:
+    """A new tariff as it would be entered: its validity, and the tariff that it ends."""
+
+    kind: TariffKind
+    amount_centimes: int
+    valid_from: date
+    valid_until: date | None  # the day before a later tariff already entered
+    source: str
+    replaced: Tariff | None
+
+    @property
+    def replaced_until(self) -> date:
+        """The new last day of the tariff it ends."""
+        return self.valid_from - timedelta(days=1)
+
+
+def plan_tariff(kind: TariffKind, amount_centimes: int, valid_from: date, source: str):
+    """What entering the tariff would change, or TariffError: the new amount applies from
+    valid_from (the start of a half-year) until the next tariff of the kind, if one is already
+    entered; the tariff valid until then ends the day before."""
     if amount_centimes < 0:
-        raise TariffError("Ein Tarif kann nicht negativ sein.")
+        raise TariffError("Ein Tarif kann nicht negativ sein.", "amount")
     if (valid_from.month, valid_from.day) not in ((1, 1), (7, 1)):
         raise TariffError(
             "Ein Tarif gilt ab Beginn eines Halbjahres: bitte den 1. Januar oder den 1. Juli "
-            f"angeben (nicht {valid_from:%d.%m.%Y})."
+            f"angeben (nicht {valid_from:%d.%m.%Y}).",
+            "valid_from",
         )
-    duplicate = TariffError(
-        f"Für «{kind.label}» gibt es bereits einen Tarif ab dem {valid_from:%d.%m.%Y}."
-    )
     same_day = select(Tariff.id).where(Tariff.kind == kind, Tariff.valid_from == valid_from)
     if db.session.scalar(same_day) is not None:
-        raise duplicate
+        raise _duplicate(kind, valid_from)
     following = db.session.scalar(
         select(func.min(Tariff.valid_from)).where(
             Tariff.kind == kind, Tariff.valid_from > valid_from
         )
     )
-    current = db.session.scalars(
-        select(Tariff).where(
+    replaced = db.session.scalar(
+        select(Tariff)
+        .where(
             Tariff.kind == kind,
             Tariff.valid_from < valid_from,
             or_(Tariff.valid_until.is_(None), Tariff.valid_until >= valid_from),
         )
+        .order_by(Tariff.valid_from.desc())
+        .limit(1)
     )
-    for tariff in current:
-        tariff.valid_until = valid_from - timedelta(days=1)
-    tariff = Tariff(
+    return TariffChange(
         kind=kind,
         amount_centimes=amount_centimes,
         valid_from=valid_from,
         valid_until=following - timedelta(days=1) if following else None,
         source=source,
+        replaced=replaced,
+    )
+
+
+def add_tariff(
+    kind: TariffKind,
+    amount_centimes: int,
+    valid_from: date,
+    source: str,
+    actor: User | None = None,
+) -> Tariff:
+    """A new circular letter, as plan_tariff describes it; recorded in the audit log.
+    Submitted reports keep the amounts they were computed with."""
+    entered = db.session.scalar(
+        select(Tariff).where(Tariff.kind == kind, Tariff.valid_from == valid_from)
+    )
+    if entered is not None and (entered.amount_centimes, entered.source) == (
+        amount_centimes,
+        source,
+    ):
+        return entered  # the same circular letter entered twice (a double click): once
+    change = plan_tariff(kind, amount_centimes, valid_from, source)
+    if change.replaced is not None:
+        change.replaced.valid_until = change.replaced_until
+    tariff = Tariff(
+        kind=kind,
+        amount_centimes=amount_centimes,
+        valid_from=valid_from,
+        valid_until=change.valid_until,
+        source=source,
     )
     db.session.add(tariff)
     try:
+        db.session.flush()
+        audit.record(
+            "tariff.create",
+            actor=actor,
+            obj=tariff,
+            kind=kind.label,
+            amount=format_centimes(amount_centimes),
+            valid_from=format_date(valid_from),
+            source=source,
+        )
         db.session.commit()
     except IntegrityError:
         # Entered at the same moment by someone else.
         db.session.rollback()
-        raise duplicate from None
+        raise _duplicate(kind, valid_from) from None
     return tariff
+
+
+def _duplicate(kind: TariffKind, valid_from: date) -> TariffError:
+    return TariffError(
+        f"Für «{kind.label}» gibt es bereits einen Tarif ab dem {valid_from:%d.%m.%Y}.",
+        "valid_from",
+    )
+
+
+def tariffs_in_use(tariffs: list[Tariff]) -> set[int]:
+    """The ids of those tariffs that a submitted report or self-declaration was computed with:
+    the last day of its period falls within the tariff's validity. Two queries."""
+    report_days = {
+        deadlines.period_end(year, half)
+        for year, half in db.session.execute(
+            select(HalfYearReport.year, HalfYearReport.half)
+            .join(ReportVersion, ReportVersion.report_id == HalfYearReport.id)
+            .distinct()
+        )
+    }
+    declaration_days = {
+        date(year, 12, 31)
+        for year in db.session.scalars(
+            select(SelfDeclaration.year)
+            .join(DeclarationVersion, DeclarationVersion.declaration_id == SelfDeclaration.id)
+            .distinct()
+        )
+    }
+    return {
+        tariff.id
+        for tariff in tariffs
+        if any(
+            tariff.valid_from <= day <= (tariff.valid_until or date.max)
+            for day in (
+                declaration_days if tariff.kind is TariffKind.BASE_CONTRIBUTION else report_days
+            )
+        )
+    }
+
+
+def delete_tariff(tariff: Tariff, actor: User) -> None:
+    """Take back a tariff entered by mistake, while nothing submitted was computed with it: the
+    tariff before it applies again for its days. Recorded in the audit log."""
+    if tariff.id in tariffs_in_use([tariff]):
+        raise TariffError(
+            "Dieser Tarif kann nicht gelöscht werden: eingereichte Berichte oder "
+            "Selbstdeklarationen wurden mit ihm berechnet. Erfassen Sie einen neuen Tarif ab "
+            "einem späteren Halbjahr.",
+            "",
+        )
+    before = db.session.scalar(
+        select(Tariff).where(
+            Tariff.kind == tariff.kind,
+            Tariff.valid_until == tariff.valid_from - timedelta(days=1),
+        )
+    )
+    if before is not None:
+        before.valid_until = tariff.valid_until
+    audit.record(
+        "tariff.delete",
+        actor=actor,
+        obj=tariff,
+        kind=tariff.kind.label,
+        amount=format_centimes(tariff.amount_centimes),
+        valid_from=format_date(tariff.valid_from),
+        source=tariff.source,
+    )
+    db.session.delete(tariff)
+    db.session.commit()
 
 
 def tariffs_on(day: date) -> dict[str, int]:

@@ -2,15 +2,19 @@
 correction, the payout table and its export, and the tariffs."""
 
 from collections import Counter
+from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from orders.extensions import db
-from orders.forms.berichte import ReopenForm
-from orders.models import Municipality, ReportState, Tariff
+from orders.formatting import format_centimes
+from orders.forms.berichte import ReopenForm, TariffForm
+from orders.models import Municipality, ReportState, Tariff, TariffKind
 from orders.services import berichte, deadlines, exports, payout
+from orders.views import confirmed_in_form
 from orders.views.kanton import kanton_required
 
 bp = Blueprint("kanton_berichte", __name__, url_prefix="/kanton/berichte")
@@ -252,5 +256,75 @@ def payouts_export(fmt: str):
 @bp.get("/tarife")
 @kanton_required
 def tariffs():
-    rows = db.session.scalars(select(Tariff).order_by(Tariff.kind, Tariff.valid_from))
-    return render_template("kanton/berichte/tariffs.html", tariffs=list(rows))
+    rows = list(db.session.scalars(select(Tariff).order_by(Tariff.kind, Tariff.valid_from)))
+    return render_template(
+        "kanton/berichte/tariffs.html", tariffs=rows, in_use=payout.tariffs_in_use(rows)
+    )
+
+
+@bp.post("/tarife/<int:tariff_id>/loeschen")
+@kanton_required
+def delete_tariff(tariff_id: int):
+    """Take back a tariff entered by mistake: asked first (in the browser's dialog, or without
+    JavaScript on a page of its own)."""
+    tariff = db.session.get(Tariff, tariff_id) or abort(404)
+    if not confirmed_in_form():
+        return render_template("kanton/berichte/tariff_delete.html", tariff=tariff)
+    try:
+        payout.delete_tariff(tariff, current_user)
+    except payout.TariffError as problem:
+        flash(str(problem), "error")
+    else:
+        flash(f"Gelöscht: {tariff.kind.label} ab dem {tariff.valid_from:%d.%m.%Y}.", "success")
+    return redirect(url_for("kanton_berichte.tariffs"), 303)
+
+
+# How far back and ahead a new tariff may start, in years: a circular letter is entered when it
+# comes, at most a little late or early.
+TARIFF_YEARS_BACK, TARIFF_YEARS_AHEAD = 2, 2
+
+
+@bp.route("/tarife/neu", methods=["GET", "POST"])
+@kanton_required
+def new_tariff():
+    """A new circular letter's amount: checked first, the page saying what it changes (which
+    tariff it ends, until when it applies), then saved when confirmed."""
+    form = TariffForm()
+    today = deadlines.today_local()
+    form.valid_from.choices = [
+        SelectChoice(start.isoformat(), f"{start:%d.%m.%Y} ({_half_label(start)})")
+        for start in _half_year_starts(today)
+    ]
+    if request.method == "GET":
+        form.kind.data = request.args.get("art", "")
+        form.valid_from.data = _next_half_year_start(today).isoformat()
+    change = None
+    if request.form.get("action") != "edit" and form.validate_on_submit():
+        kind, valid_from = TariffKind(form.kind.data), date.fromisoformat(form.valid_from.data)
+        amount, source = form.amount.data, form.source.data.strip()
+        try:
+            if confirmed_in_form():
+                payout.add_tariff(kind, amount, valid_from, source, actor=current_user)
+                flash(
+                    f"Gespeichert: {kind.label}, {format_centimes(amount)} "
+                    f"ab dem {valid_from:%d.%m.%Y}.",
+                    "success",
+                )
+                return redirect(url_for("kanton_berichte.tariffs"), 303)
+            change = payout.plan_tariff(kind, amount, valid_from, source)
+        except payout.TariffError as problem:
+            form.show_problems([problem])
+    return render_template("kanton/berichte/tariff_new.html", form=form, change=change, today=today)
+
+
+def _half_year_starts(today: date) -> list[date]:
+    years = range(today.year - TARIFF_YEARS_BACK, today.year + TARIFF_YEARS_AHEAD + 1)
+    return [date(year, month, 1) for year in years for month in (1, 7)]
+
+
+def _next_half_year_start(today: date) -> date:
+    return date(today.year, 7, 1) if today.month < 7 else date(today.year + 1, 1, 1)
+
+
+def _half_label(start: date) -> str:
+    return f"{1 if start.month == 1 else 2}. Halbjahr {start.year}"
