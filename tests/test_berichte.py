@@ -393,6 +393,36 @@ def test_declaration_for_the_running_year_is_a_draft_only(clerk):
 # --- the canton -------------------------------------------------------------------------------
 
 
+def test_a_period_not_yet_ended_or_due_is_not_called_missing(app, kanton_user, olten_user):
+    """Nothing can be submitted for a running period, and nothing is overdue before the due
+    date: neither is «fehlt» on the canton's overview or the municipality's list."""
+    ends, due = date(2026, 12, 31), date(2027, 1, 31)
+    assert berichte.status_of(None, ends, due, date(2026, 12, 2)) == (
+        "running",
+        "Periode läuft noch",
+    )
+    assert berichte.status_of(None, ends, due, date(2027, 1, 31))[1] == "noch nicht eingereicht"
+    assert berichte.status_of(None, ends, due, date(2027, 2, 1))[1] == "fehlt (überfällig)"
+
+    year, half = running_period()
+    canton = app.test_client()
+    log_in(canton, "koordination@kanton.ch")
+    page = canton.get(f"/kanton/berichte/?jahr={year}&halbjahr={half}").get_data(as_text=True)
+    assert '<td><span class="tag">Periode läuft noch</span></td>' in page
+    assert "fehlt" not in page and "(die Periode läuft noch)" in page
+    declarations = canton.get(f"/kanton/berichte/selbstdeklarationen?jahr={year}")
+    assert "fehlt" not in declarations.get_data(as_text=True)
+    clerk = app.test_client()
+    log_in(clerk, "clerk@olten.ch")
+    own = clerk.get("/gemeinde/2581/berichte").get_data(as_text=True)
+    assert "Periode läuft noch" in own
+    # Its form offers saving the draft, not a check that could not end in submitting.
+    form = clerk.get(report_url(period=(year, half))).get_data(as_text=True)
+    assert "Entwurf speichern" in form and "Weiter zur Kontrolle" not in form
+    ended = clerk.get(report_url(period=ended_period())).get_data(as_text=True)
+    assert "Weiter zur Kontrolle" in ended
+
+
 def test_period_overview_states_and_bezirk_filter(app, kanton_user, olten_user, grenchen_user):
     olten = app.test_client()
     log_in(olten, "clerk@olten.ch")
@@ -408,7 +438,10 @@ def test_period_overview_states_and_bezirk_filter(app, kanton_user, olten_user, 
         r"Olten</a></td>\s*<td>Olten</td>\s*<td><span class=\"tag\">(verspätet )?eingereicht", page
     )
     assert re.search(r"Grenchen</a></td>\s*<td>Lebern</td>\s*<td><span class=\"tag\">Entwurf", page)
-    assert re.search(r"<td>Bettlach</td>\s*<td>Lebern</td>\s*<td><span class=\"tag\">fehlt", page)
+    not_submitted = r"(fehlt \(überfällig\)|noch nicht eingereicht)"
+    assert re.search(
+        rf"<td>Bettlach</td>\s*<td>Lebern</td>\s*<td><span class=\"tag\">{not_submitted}", page
+    )
     lebern = canton.get(f"/kanton/berichte/?jahr={year}&halbjahr={half}&bezirk=Lebern")
     lebern = lebern.get_data(as_text=True)
     assert "Grenchen</a>" in lebern and "Olten</a>" not in lebern
@@ -417,7 +450,8 @@ def test_period_overview_states_and_bezirk_filter(app, kanton_user, olten_user, 
     page = canton.get(f"/kanton/berichte/?jahr={year}&halbjahr={half}").get_data(as_text=True)
     assert "zur Korrektur geöffnet" in page
     declarations = canton.get(f"/kanton/berichte/selbstdeklarationen?jahr={last_year()}")
-    assert declarations.status_code == 200 and "fehlt" in declarations.get_data(as_text=True)
+    assert declarations.status_code == 200
+    assert re.search(not_submitted, declarations.get_data(as_text=True))
 
     # Olten leaves the programme: its submitted report stays in the period's list (in its
     # Bezirk's too), Bettlach, which owes nothing now, leaves it.

@@ -763,14 +763,17 @@ def _participating(bezirk: str | None, on: date | None) -> Select:
     return statement
 
 
-def status_of(record, due: date, today: date) -> tuple[str, str]:
-    """(key, German label) of the state the canton sees: missing, draft, submitted, late,
-    reopened."""
+def status_of(record, ends: date, due: date, today: date) -> tuple[str, str]:
+    """(key, German label) of the state the canton and the municipality see: running (the
+    period has not ended: nothing can be submitted yet), open (ended, not yet due), missing
+    (overdue), draft, submitted, late, reopened."""
     if record is None or record.state is ReportState.DRAFT and record.submitted_at is None:
-        overdue = " (überfällig)" if today > due else ""
-        if record is None:
-            return "missing", "fehlt" + overdue
-        return "draft", "Entwurf" + overdue
+        overdue = today > due
+        if record is not None:
+            return "draft", "Entwurf (überfällig)" if overdue else "Entwurf"
+        if today <= ends:
+            return "running", "Periode läuft noch"
+        return ("missing", "fehlt (überfällig)") if overdue else ("open", "noch nicht eingereicht")
     if record.state is ReportState.REOPENED:
         return "reopened", "zur Korrektur geöffnet"
     if record.late:
@@ -802,7 +805,7 @@ def _with_those_that_reported(
 
 
 def report_overview(year: int, half: int, bezirk: str | None = None) -> list[OverviewRow]:
-    due = deadlines.report_due(year, half)
+    ends, due = deadlines.period_end(year, half), deadlines.report_due(year, half)
     reports = {
         r.municipality_id: r
         for r in db.session.scalars(
@@ -814,13 +817,13 @@ def report_overview(year: int, half: int, bezirk: str | None = None) -> list[Ove
     )
     today = deadlines.today_local()
     return [
-        OverviewRow(m, reports.get(m.id), *status_of(reports.get(m.id), due, today))
+        OverviewRow(m, reports.get(m.id), *status_of(reports.get(m.id), ends, due, today))
         for m in municipalities
     ]
 
 
 def declaration_overview(year: int, bezirk: str | None = None) -> list[OverviewRow]:
-    due = deadlines.declaration_due(year)
+    ends, due = date(year, 12, 31), deadlines.declaration_due(year)
     declarations = {
         d.municipality_id: d
         for d in db.session.scalars(select(SelfDeclaration).where(SelfDeclaration.year == year))
@@ -830,7 +833,7 @@ def declaration_overview(year: int, bezirk: str | None = None) -> list[OverviewR
     )
     today = deadlines.today_local()
     return [
-        OverviewRow(m, declarations.get(m.id), *status_of(declarations.get(m.id), due, today))
+        OverviewRow(m, declarations.get(m.id), *status_of(declarations.get(m.id), ends, due, today))
         for m in municipalities
     ]
 

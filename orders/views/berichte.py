@@ -1,7 +1,7 @@
 """Gemeinde staff write the half-year report and the yearly self-declaration: drafts saved any
 time, a check page, submission once the period has ended, and a receipt."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -30,13 +30,13 @@ def index(bfs_nr: int):
         if not berichte.period_exists(year, half, today):
             continue
         record = berichte.find_report(municipality, year, half)
-        due = deadlines.report_due(year, half)
-        reports.append((year, half, due, record, berichte.status_of(record, due, today)[1]))
+        ends, due = deadlines.period_end(year, half), deadlines.report_due(year, half)
+        reports.append((year, half, due, record, berichte.status_of(record, ends, due, today)[1]))
     declarations = []
     for year in (today.year - 1, today.year):
         record = berichte.find_declaration(municipality, year)
-        due = deadlines.declaration_due(year)
-        declarations.append((year, due, record, berichte.status_of(record, due, today)[1]))
+        ends, due = date(year, 12, 31), deadlines.declaration_due(year)
+        declarations.append((year, due, record, berichte.status_of(record, ends, due, today)[1]))
     return render_template(
         "berichte/index.html",
         municipality=municipality,
