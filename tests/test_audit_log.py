@@ -4,9 +4,12 @@ Protokoll (with the code the filter works on) and in a person's history; details
 import ast
 from pathlib import Path
 
+from sqlalchemy import select
+
 from orders.extensions import db
+from orders.models import AuditEvent
 from orders.services import accounts, audit, gemeinden
-from tests.conftest import municipality
+from tests.conftest import log_in, municipality, post_form
 
 ORDERS = Path(__file__).resolve().parent.parent / "orders"
 
@@ -110,6 +113,10 @@ def test_details_as_readable_pairs():
         ("PLZ und Ort", "– → 4600 Olten"),
     ]
     assert audit.detail_items({"status": "in_bearbeitung"}) == [("Status", "in Bearbeitung")]
+    assert audit.detail_items({"role": "gemeinde"}) == [("Rolle", "Gemeinde")]
+    assert audit.detail_items({"filters": {"gemeinde": "2401", "status": "versandt"}}) == [
+        ("Filter", "Gemeinde: 2401, Status: versandt")
+    ]
     assert audit.detail_items({"something_new": 1}) == [("something_new", "1")]
     assert audit.detail_items({}) == []
 
@@ -170,3 +177,22 @@ def test_user_history_shows_labels(canton, kanton_user, olten_user):
     page = canton.get(f"/kanton/benutzer/{olten_user.id}").get_data(as_text=True)
     assert "Angaben geändert" in page and "Konto deaktiviert" in page
     assert "user.update" not in page and "user.deactivate" not in page
+
+
+def test_what_the_logged_in_person_did_to_their_own_account_names_the_account(
+    app, olten_user, canton
+):
+    """Logging out and changing the password record current_user: the account, not the proxy
+    Flask keeps it in."""
+    clerk = app.test_client()
+    log_in(clerk, "clerk@olten.ch")
+    post_form(clerk, "/abmelden", {}, form_url="/konto/passwort")
+    event = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "logout").order_by(AuditEvent.id.desc())
+    )
+    assert (event.object_type, event.object_id, event.actor_id) == (
+        "User",
+        olten_user.id,
+        olten_user.id,
+    )
+    assert "LocalProxy" not in canton.get("/kanton/protokoll").text

@@ -3,9 +3,10 @@
 import json
 
 from flask import has_request_context, request
+from werkzeug.local import LocalProxy
 
 from orders.extensions import db
-from orders.models import AuditEvent, InterpreterStatus, OrderStatus, User
+from orders.models import AuditEvent, InterpreterStatus, OrderStatus, Role, User
 
 # Every action recorded anywhere in orders/ (a test checks that none is missing).
 ACTION_LABELS = {
@@ -98,6 +99,9 @@ def record(
 
     The client address is taken from the request when there is one; CLI commands have none.
     """
+    # current_user is a proxy: the record is the object behind it.
+    obj = obj._get_current_object() if isinstance(obj, LocalProxy) else obj
+    actor = actor._get_current_object() if isinstance(actor, LocalProxy) else actor
     event = AuditEvent(
         action=action,
         actor=actor,
@@ -159,6 +163,8 @@ CHANGE_LABELS = {
 }
 
 
+ROLE_LABELS = {Role.GEMEINDE.value: "Gemeinde", Role.KANTON.value: "Kanton"}
+
 # A status is recorded by its code («in_bearbeitung»), shown by its label.
 STATUS_LABELS = {status.value: status.label for status in (*OrderStatus, *InterpreterStatus)}
 
@@ -191,6 +197,11 @@ def detail_items(detail) -> list[tuple[str, str]]:
             ]
         elif key == "status" and value in STATUS_LABELS:
             items.append((DETAIL_LABELS[key], STATUS_LABELS[value]))
+        elif key == "role" and value in ROLE_LABELS:
+            items.append((DETAIL_LABELS[key], ROLE_LABELS[value]))
+        elif isinstance(value, dict):  # e.g. an export's filters: «Gemeinde: 2401, Status: …»
+            text = ", ".join(f"{name.capitalize()}: {_text(v)}" for name, v in value.items())
+            items.append((DETAIL_LABELS.get(key, key), text or "–"))
         else:
             items.append((DETAIL_LABELS.get(key, key), _text(value)))
     return items

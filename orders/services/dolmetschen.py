@@ -277,6 +277,7 @@ def record_outcome(
         "interpreter.outcome",
         actor=actor,
         obj=request,
+        number=request.number,
         held=held,
         minutes=request.actual_duration_minutes,
     )
