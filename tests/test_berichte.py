@@ -171,8 +171,9 @@ def test_interpreter_orders_held_are_offered_not_filled_in(clerk, app):
     assert 'data-suggest-target="integration_interpreter"' not in page  # none of that type
     # Offered beside the field, never filled in.
     assert (
-        'id="first_info_interpreter" name="first_info_interpreter" type="number" value=""' in page
-    )
+        'id="first_info_interpreter" inputmode="numeric" name="first_info_interpreter" '
+        'type="text" value=""'
+    ) in page
 
 
 # --- submission -------------------------------------------------------------------------------
@@ -391,6 +392,14 @@ def test_declaration_for_the_running_year_is_a_draft_only(clerk):
 
 
 # --- the canton -------------------------------------------------------------------------------
+
+
+def test_numbers_typed_with_swiss_thousands_separators_are_read(app, olten_user):
+    clerk = app.test_client()
+    log_in(clerk, "clerk@olten.ch")
+    assert post_declaration(clerk, action="save", foreign_residents="12'345").status_code == 303
+    declaration = berichte.find_declaration(municipality(2581), last_year())
+    assert declaration.data["foreign_residents"] == 12345
 
 
 def test_a_period_not_yet_ended_or_due_is_not_called_missing(app, kanton_user, olten_user):

@@ -61,8 +61,8 @@ def test_form_is_prefilled_from_municipality_and_account(clerk, olten_user):
     assert "Abgefüllte Erstinformationsmappe" in page and "Willkommensbrief" in page
     assert re.search(r'name="submission_key" type="hidden" value="[0-9a-f]{32}"', page)
     # Quantities start empty: nothing to delete before typing (empty orders none).
-    assert 'name="qty__mappe__de" type="number" value=""' in page
-    assert 'type="number" value="0"' not in page
+    assert 'name="qty__mappe__de" type="text" value=""' in page
+    assert 'type="text" value="0"' not in page
 
 
 def test_check_page_then_submit_gives_a_number_and_mails(mail_app, smtp_server):
@@ -80,7 +80,7 @@ def test_check_page_then_submit_gives_a_number_and_mails(mail_app, smtp_server):
     assert 'value="Bitte an den Schalter liefern."' in edit.get_data(
         as_text=True
     ) or "Bitte an den Schalter liefern." in edit.get_data(as_text=True)
-    assert 'name="qty__mappe__fr" type="number" value="5"' in edit.get_data(as_text=True)
+    assert 'name="qty__mappe__fr" type="text" value="5"' in edit.get_data(as_text=True)
 
     response = submit(client)
     assert response.status_code == 303
@@ -170,6 +170,8 @@ def test_mail_server_down_at_submit_loses_nothing(mail_app, smtp_server):
         ),
         ({"qty__mappe__de": "-3"}, "qty__mappe__de", "Die Menge darf nicht negativ sein."),
         ({"qty__mappe__de": "zehn"}, "qty__mappe__de", "Bitte geben Sie eine ganze Zahl ein"),
+        ({"qty__mappe__de": "2,5"}, "qty__mappe__de", "Bitte geben Sie eine ganze Zahl ein"),
+        ({"qty__mappe__de": "1e"}, "qty__mappe__de", "Bitte geben Sie eine ganze Zahl ein"),
         ({"desired_date": "2020-01-01"}, "desired_date", "liegt in der Vergangenheit"),
         ({"desired_date": "31.02.2030"}, "desired_date", "Bitte geben Sie ein gültiges Datum ein"),
         ({"delivery_street": ""}, "delivery_street", "Bitte geben Sie Strasse und Hausnummer an."),
@@ -239,7 +241,7 @@ def test_history_newest_first_with_detail_and_order_again(clerk):
     detail = clerk.get(f"/bestellungen/{numbers[0]}").get_data(as_text=True)
     assert "zweite" in detail and "Nochmals bestellen" in detail
     again = clerk.get(f"{FORM}?vorlage={numbers[0]}").get_data(as_text=True)
-    assert 'name="qty__mappe__de" type="number" value="7"' in again
+    assert 'name="qty__mappe__de" type="text" value="7"' in again
     assert "zweite" in again
 
 

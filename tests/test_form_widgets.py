@@ -37,7 +37,7 @@ def test_every_plain_input_renders_what_wtforms_renders(app, form_class):
             for extra in ({}, {"aria_invalid": "true", "class_": "zip", "data_hint": TYPED}):
                 rendered = field(**extra)
                 assert isinstance(rendered, Markup)
-                assert rendered == own(field, **extra), field.name
+                assert rendered == own(field, **{**(field.render_kw or {}), **extra}), field.name
     if form_class.__name__ in {"LoginForm", "OrderForm", "InterpreterForm"}:
         assert swapped, "the form's text inputs should have been swapped"
 

@@ -170,9 +170,11 @@ def test_after_a_failed_submit_the_error_summary_has_the_focus(live_server, page
     expect(page.get_by_role("heading", name="Gemeinde Olten")).to_be_visible()
     page.goto(f"{live_server}/gemeinde/2581/bestellungen/neu/material")
     # Chromium's own accessible names: the article and the language.
-    expect(page.get_by_role("spinbutton", name="Willkommensbrief, Französisch")).to_have_count(1)
+    expect(page.get_by_role("textbox", name="Willkommensbrief, Französisch")).to_have_count(1)
     expect(page.locator("#qty__mappe__de")).to_have_accessible_name(f"{FOLDER}, Deutsch")
     page.locator("#qty__mappe__de").fill("501")
+    # A number input would send nothing for «2,5», and the quantity would silently be none.
+    page.locator("#qty__mappe__fr").fill("2,5")
     page.get_by_label("Strasse und Nr. oder Postfach").fill("Dornacherstrasse 1")
     page.get_by_role("button", name="Weiter zur Kontrolle").click()
 
@@ -180,8 +182,12 @@ def test_after_a_failed_submit_the_error_summary_has_the_focus(live_server, page
     expect(summary).to_be_focused()
     assert page.evaluate("document.activeElement.classList.contains('error-summary')")
     expect(summary.get_by_role("link")).to_have_text(
-        f"{FOLDER}, Deutsch: Höchstens 500 Stück pro Sprache und Bestellung."
+        [
+            f"{FOLDER}, Deutsch: Höchstens 500 Stück pro Sprache und Bestellung.",
+            f"{FOLDER}, Französisch: Bitte geben Sie eine ganze Zahl ein, z. B. 10.",
+        ]
     )
+    expect(page.locator("#qty__mappe__fr")).to_have_value("2,5")
     # Its link still leads to the field.
-    summary.get_by_role("link").click()
+    summary.get_by_role("link").first.click()
     expect(page.locator("#qty__mappe__de")).to_be_focused()

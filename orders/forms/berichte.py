@@ -28,11 +28,14 @@ from orders.forms.fields import (
 from orders.models import TariffKind
 from orders.services.berichte import (
     COOPERATION,
+    COUNT_MESSAGE,
     DECLARATION_FIELDS,
     FIGURES,
     FIRST_INFO_FORMS,
     MAX_COUNT,
+    MAX_RESIDENTS,
     ORGANISATION,
+    RESIDENTS_MESSAGE,
 )
 
 CHOICE_MESSAGE = "Bitte wählen Sie aus den angebotenen Möglichkeiten."
@@ -41,7 +44,7 @@ CHOICE_MESSAGE = "Bitte wählen Sie aus den angebotenen Möglichkeiten."
 def _count(label: str) -> WholeNumberField:
     return WholeNumberField(
         label,
-        validators=[NumberRange(0, MAX_COUNT, f"Bitte eine ganze Zahl von 0 bis {MAX_COUNT}.")],
+        validators=[NumberRange(0, MAX_COUNT, COUNT_MESSAGE)],
     )
 
 
@@ -116,7 +119,7 @@ class DeclarationForm(PortalForm):
     cooperation_other = _text("cooperation_other", 300)
     foreign_residents = WholeNumberField(
         DECLARATION_FIELDS["foreign_residents"],
-        validators=[NumberRange(0, 1_000_000, "Bitte eine ganze Zahl von 0 bis 1000000.")],
+        validators=[NumberRange(0, MAX_RESIDENTS, RESIDENTS_MESSAGE)],
     )
     remarks = TextAreaField("Bemerkungen (freiwillig)", validators=[max_length(2000)])
     confirmed = BooleanField("Wir bestätigen, dass diese Angaben korrekt sind.")

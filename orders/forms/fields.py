@@ -67,6 +67,10 @@ def optional_int(value) -> int | None:
     return int(value) if value not in (None, "", "None") else None
 
 
+# Thousands separators a person may type in a number (apostrophes), and spaces.
+THOUSANDS_SEPARATORS = str.maketrans("", "", "'’ \t\u00a0\u202f")
+
+
 def _html_params(**kwargs) -> Markup:
     """WTForms' `html_params` with the same output (sorted attributes, True as a bare flag,
     False left out), joined as plain strings.
@@ -110,18 +114,27 @@ FAST_INPUTS = {
 
 
 class WholeNumberField(IntegerField):
-    """A whole number; what was typed is shown again with a German message when it is none.
-    Empty gives `empty_value`."""
+    """A whole number, typed in a text input that brings up the numeric keypad (inputmode).
 
-    widget = widgets.NumberInput()
+    Not a number input: for «1e» or «2,5» that sends nothing at all, so a mistyped quantity
+    would silently be none, and its own checks speak the browser's language. A text input sends
+    what was typed: shown again with a German message when it is no whole number. Thousands
+    separators (1'000) are read. Empty gives `empty_value`.
+    """
+
+    widget = widgets.TextInput()
     empty_value: int | None = None
 
+    def __init__(self, *args, render_kw=None, **kwargs):
+        super().__init__(*args, render_kw={"inputmode": "numeric", **(render_kw or {})}, **kwargs)
+
     def process_formdata(self, valuelist):
-        if not valuelist or not valuelist[0].strip():
+        text = valuelist[0].translate(THOUSANDS_SEPARATORS) if valuelist else ""
+        if not text:
             self.data = self.empty_value
             return
         try:
-            self.data = int(valuelist[0].strip())
+            self.data = int(text)
         except ValueError:
             self.data = None
             raise ValueError("Bitte geben Sie eine ganze Zahl ein, z. B. 10.") from None
@@ -148,8 +161,8 @@ class FrancField(StringField):
     def process_formdata(self, valuelist):
         self.data = None
         typed = valuelist[0] if valuelist else ""
-        text = typed.strip().removeprefix("CHF").strip()
-        text = text.translate(FRANC_SEPARATORS).replace(",", ".").removesuffix(".–")
+        text = typed.strip().removeprefix("CHF")
+        text = text.translate(THOUSANDS_SEPARATORS).replace(",", ".").removesuffix(".–")
         if not text:
             return
         try:
@@ -165,8 +178,6 @@ class FrancField(StringField):
     def _value(self) -> str:
         if self.raw_data:
             return self.raw_data[0]
-        return "" if self.data is None else f"{Decimal(self.data) / 100:.2f}"
-
-
-# Thousands separators a person may type in an amount: apostrophes and spaces.
-FRANC_SEPARATORS = str.maketrans("", "", "'’ \u00a0\u202f")
+        if isinstance(self.data, int):  # centimes
+            return f"{Decimal(self.data) / 100:.2f}"
+        return self.data or ""

@@ -31,6 +31,9 @@ from orders.services.gemeinden import sorted_by_name
 from orders.services.numbering import next_number
 
 MAX_COUNT = 100_000
+MAX_RESIDENTS = 1_000_000
+COUNT_MESSAGE = f"Bitte geben Sie eine ganze Zahl von 0 bis {format_number(MAX_COUNT)} ein."
+RESIDENTS_MESSAGE = f"Bitte geben Sie eine ganze Zahl von 0 bis {format_number(MAX_RESIDENTS)} ein."
 
 # The report's figures in the order of the form: key -> label.
 FIGURES = {
@@ -209,7 +212,7 @@ def check_report(
             if submit:
                 problems.append(ReportError("Bitte geben Sie eine Zahl ein (0, wenn keine).", key))
         elif not 0 <= value <= MAX_COUNT:
-            problems.append(ReportError(f"Bitte eine ganze Zahl von 0 bis {MAX_COUNT}.", key))
+            problems.append(ReportError(COUNT_MESSAGE, key))
     for part, total in OF_WHICH.items():
         if part in unreadable or total in unreadable:
             continue
@@ -295,10 +298,8 @@ def check_declaration(data: dict, *, submit: bool) -> list[ReportError]:
     """Every problem of a self-declaration; on submit the required statements."""
     problems = []
     residents = data.get("foreign_residents")
-    if residents is not None and not 0 <= residents <= 1_000_000:
-        problems.append(
-            ReportError("Bitte eine ganze Zahl von 0 bis 1000000.", "foreign_residents")
-        )
+    if residents is not None and not 0 <= residents <= MAX_RESIDENTS:
+        problems.append(ReportError(RESIDENTS_MESSAGE, "foreign_residents"))
     percent = data.get("operative_lead_percent")
     if percent is not None and not 0 <= percent <= 100:
         problems.append(
