@@ -601,3 +601,21 @@ def test_counts_exist_from_the_first_year_to_next_year(canton, year, status):
     assert canton.get(f"/kanton/dolmetschen/zahlen?jahr={year}").status_code == status
     next_year = today().year + 1
     assert canton.get(f"/kanton/dolmetschen/zahlen?jahr={next_year}").status_code == 200
+
+
+def test_counts_per_half_year_list_the_municipalities_the_german_way(app, kanton_user):
+    """Bärschwil before Beinwil and Breitenbach (the database's order put umlauts after z)."""
+    for bfs_nr in (2613, 2611, 2612):  # Breitenbach, Bärschwil, Beinwil (SO)
+        email = f"clerk{bfs_nr}@gemeinde.ch"
+        make_user(email, bfs_nr)
+        clerk = app.test_client()
+        log_in(clerk, email)
+        submit(clerk, key=str(bfs_nr), url=f"/gemeinde/{bfs_nr}/dolmetschen/neu")
+    for booking in db.session.scalars(select(InterpreterRequest)):
+        booking.appointment_date, booking.held = date(2026, 3, 10), True
+    db.session.commit()
+    canton = app.test_client()
+    log_in(canton, "koordination@kanton.ch")
+    page = canton.get("/kanton/dolmetschen/zahlen?jahr=2026").get_data(as_text=True)
+    listed = re.findall(r"<tr><td>([^<]+)</td><td>Thierstein</td>", page)
+    assert listed == ["Bärschwil", "Beinwil (SO)", "Breitenbach"]

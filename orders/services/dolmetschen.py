@@ -11,7 +11,7 @@ from sqlalchemy import Select, bindparam, func, select, update
 
 from orders import emails
 from orders.extensions import db
-from orders.formatting import ZURICH, local_time
+from orders.formatting import ZURICH, german_sort_key, local_time
 from orders.models import (
     ConversationType,
     GenderPreference,
@@ -414,10 +414,11 @@ def outcomes_to_record(municipality_id: int, now: datetime | None = None) -> int
     )
 
 
-def half_year_counts(year: int) -> Select:
-    """Held interpreter-assisted conversations per municipality in each half of the year."""
+def half_year_counts(year: int) -> list:
+    """Held interpreter-assisted conversations per municipality in each half of the year, as
+    rows (Municipality, h1, h2) sorted the German way (Bärschwil before Beinwil)."""
     first_half = InterpreterRequest.appointment_date <= date(year, 6, 30)
-    return (
+    statement = (
         select(
             Municipality,
             func.count().filter(first_half).label("h1"),
@@ -429,8 +430,9 @@ def half_year_counts(year: int) -> Select:
             InterpreterRequest.appointment_date.between(date(year, 1, 1), date(year, 12, 31)),
         )
         .group_by(Municipality.id)
-        .order_by(Municipality.name)
     )
+    rows = db.session.execute(statement).all()
+    return sorted(rows, key=lambda row: german_sort_key(row.Municipality.name))
 
 
 # --- retention ----------------------------------------------------------------------------

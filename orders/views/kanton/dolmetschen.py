@@ -122,7 +122,7 @@ def counts():
     # The programme's first year to next year's bookings; any other year has no page.
     if not deadlines.FIRST_YEAR <= year <= this_year + 1:
         abort(404)
-    rows = db.session.execute(dolmetschen.half_year_counts(year)).all()
+    rows = dolmetschen.half_year_counts(year)
     return render_template(
         "kanton/dolmetschen/counts.html",
         year=year,
