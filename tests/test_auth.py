@@ -134,6 +134,18 @@ def test_a_password_change_names_every_problem_at_once(app, olten_user):
     assert "Das Passwort muss mindestens" in page
     summary = page.split('class="error-summary"')[1].split("</div>")[0]
     assert summary.index("Bisheriges Passwort") < summary.index("Neues Passwort")
+    # A repeat that does not match hides neither of the others.
+    page = post_form(
+        client,
+        "/konto/passwort",
+        {"current_password": "falsch", "password": "kurz", "password_confirm": "anders"},
+    ).text
+    for message in (
+        "Das bisherige Passwort stimmt nicht.",
+        "Das Passwort muss mindestens",
+        "Die beiden Passwörter stimmen nicht überein.",
+    ):
+        assert message in page, message
     # The current password again is no change.
     page = post_form(
         client,

@@ -257,7 +257,8 @@ def log_out(user: User, token: str | None) -> None:
     db.session.commit()
 
 
-def change_password(user: User, current: str, new: str, keep_token: str | None) -> None:
+def password_change_problems(user: User, current: str, new: str) -> list[AccountError]:
+    """Every reason why the change would be refused, each with its field."""
     problems = []
     known = user.password_hash is not None
     if not known or not check_password_hash(user.password_hash, current):
@@ -268,7 +269,11 @@ def change_password(user: User, current: str, new: str, keep_token: str | None) 
         problems.append(
             AccountError("Das neue Passwort muss sich vom bisherigen unterscheiden.", "password")
         )
-    if problems:
+    return problems
+
+
+def change_password(user: User, current: str, new: str, keep_token: str | None) -> None:
+    if problems := password_change_problems(user, current, new):
         raise PasswordNotChanged(problems)
     user.password_hash = generate_password_hash(new)
     sessions.end_all_sessions(user, keep_token=keep_token)

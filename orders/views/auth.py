@@ -171,4 +171,11 @@ def change_password():
         else:
             flash("Ihr Passwort ist geändert. Andere Anmeldungen wurden beendet.", "success")
             return redirect(url_for("dashboard.home"))
+    elif form.is_submitted():
+        # A repeat that does not match says nothing about the rest: name it all at once.
+        form.show_problems(
+            accounts.password_change_problems(
+                current_user, form.current_password.data or "", form.password.data or ""
+            )
+        )
     return render_template("auth/change_password.html", form=form)
