@@ -56,16 +56,6 @@ def _csv_row(row: list) -> list:
     ]
 
 
-def csv_text(columns: list[str], rows: Iterable[list]) -> str:
-    """A small export as one text (e.g. a mail's attachment), written as csv_response does."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(columns)
-    writer.writerows(_csv_row(row) for row in rows)
-    return buffer.getvalue()
-
-
 def stream(statement: Select) -> Iterator:
     """The statement's objects in batches; eager loads run per batch, not per object.
 
@@ -76,24 +66,30 @@ def stream(statement: Select) -> Iterator:
     yield from db.session.scalars(statement.execution_options(yield_per=BATCH))
 
 
+def _csv_chunks(columns: list[str], rows: Iterable[list]) -> Iterator[str]:
+    """The CSV in pieces of BATCH rows: UTF-8 with BOM and semicolons, so that Excel in
+    Switzerland opens it with umlauts intact."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    buffer.write("\ufeff")
+    writer.writerow(columns)
+    for count, row in enumerate(rows, start=1):
+        writer.writerow(_csv_row(row))
+        if count % BATCH == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def csv_text(columns: list[str], rows: Iterable[list]) -> str:
+    """A small export as one text (e.g. a mail's attachment), as csv_response streams it."""
+    return "".join(_csv_chunks(columns, rows))
+
+
 def csv_response(columns: list[str], rows: Iterable[list], filename: str) -> Response:
-    """UTF-8 with BOM and semicolons: Excel in Switzerland opens it with umlauts intact."""
-
-    def generate():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=";")
-        buffer.write("\ufeff")
-        writer.writerow(columns)
-        for count, row in enumerate(rows, start=1):
-            writer.writerow(_csv_row(row))
-            if count % BATCH == 0:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
     return Response(
-        stream_with_context(generate()),
+        stream_with_context(_csv_chunks(columns, rows)),
         mimetype="text/csv",  # Werkzeug adds "; charset=utf-8" to a text type
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
