@@ -4,7 +4,6 @@ a new tariff."""
 from wtforms import (
     BooleanField,
     EmailField,
-    HiddenField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -148,7 +147,7 @@ MAX_TARIFF = 10_000_000
 
 class TariffForm(PortalForm):
     """A new circular letter's amount. Checked first (the page says what it changes), saved
-    with `confirmed`."""
+    when the check page's button sends confirmed=1 (views.confirmed_in_form)."""
 
     kind = SelectField(
         "Tarif",
@@ -174,4 +173,3 @@ class TariffForm(PortalForm):
             max_length(100),
         ],
     )
-    confirmed = HiddenField()

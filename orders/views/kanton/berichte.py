@@ -2,7 +2,7 @@
 correction, the payout table and its export, and the tariffs."""
 
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -291,13 +291,16 @@ def new_tariff():
     tariff it ends, until when it applies), then saved when confirmed."""
     form = TariffForm()
     today = deadlines.today_local()
+    years = range(today.year - TARIFF_YEARS_BACK, today.year + TARIFF_YEARS_AHEAD + 1)
+    starts = [(deadlines.period_start(year, half), year, half) for year in years for half in (1, 2)]
     form.valid_from.choices = [
-        SelectChoice(start.isoformat(), f"{start:%d.%m.%Y} ({_half_label(start)})")
-        for start in _half_year_starts(today)
+        SelectChoice(start.isoformat(), f"{start:%d.%m.%Y} ({half}. Halbjahr {year})")
+        for start, year, half in starts
     ]
     if request.method == "GET":
         form.kind.data = request.args.get("art", "")
-        form.valid_from.data = _next_half_year_start(today).isoformat()
+        next_start = deadlines.period_end(*deadlines.half_of(today)) + timedelta(days=1)
+        form.valid_from.data = next_start.isoformat()
     change = None
     if request.form.get("action") != "edit" and form.validate_on_submit():
         kind, valid_from = TariffKind(form.kind.data), date.fromisoformat(form.valid_from.data)
@@ -315,16 +318,3 @@ def new_tariff():
         except payout.TariffError as problem:
             form.show_problems([problem])
     return render_template("kanton/berichte/tariff_new.html", form=form, change=change, today=today)
-
-
-def _half_year_starts(today: date) -> list[date]:
-    years = range(today.year - TARIFF_YEARS_BACK, today.year + TARIFF_YEARS_AHEAD + 1)
-    return [date(year, month, 1) for year in years for month in (1, 7)]
-
-
-def _next_half_year_start(today: date) -> date:
-    return date(today.year, 7, 1) if today.month < 7 else date(today.year + 1, 1, 1)
-
-
-def _half_label(start: date) -> str:
-    return f"{1 if start.month == 1 else 2}. Halbjahr {start.year}"
