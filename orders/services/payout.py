@@ -76,6 +76,18 @@ class TariffError(ValueError):
         self.field = field
 
 
+class TariffExists(TariffError):
+    """A tariff of the kind already starts on that day: `entered`, where it was read (not when
+    another request entered it at the same moment)."""
+
+    def __init__(self, kind: TariffKind, valid_from: date, entered: Tariff | None = None):
+        super().__init__(
+            f"Für «{kind.label}» gibt es bereits einen Tarif ab dem {valid_from:%d.%m.%Y}.",
+            "valid_from",
+        )
+        self.entered = entered
+
+
 @dataclass(frozen=True)
 class TariffChange:
     """A new tariff as it would be entered: its validity, and the tariff that it ends."""
@@ -105,9 +117,9 @@ def plan_tariff(kind: TariffKind, amount_centimes: int, valid_from: date, source
             f"angeben (nicht {valid_from:%d.%m.%Y}).",
             "valid_from",
         )
-    same_day = select(Tariff.id).where(Tariff.kind == kind, Tariff.valid_from == valid_from)
-    if db.session.scalar(same_day) is not None:
-        raise _duplicate(kind, valid_from)
+    same_day = select(Tariff).where(Tariff.kind == kind, Tariff.valid_from == valid_from)
+    if (entered := db.session.scalar(same_day)) is not None:
+        raise TariffExists(kind, valid_from, entered)
     following = db.session.scalar(
         select(func.min(Tariff.valid_from)).where(
             Tariff.kind == kind, Tariff.valid_from > valid_from
@@ -142,15 +154,16 @@ def add_tariff(
 ) -> Tariff:
     """A new circular letter, as plan_tariff describes it; recorded in the audit log.
     Submitted reports keep the amounts they were computed with."""
-    entered = db.session.scalar(
-        select(Tariff).where(Tariff.kind == kind, Tariff.valid_from == valid_from)
-    )
-    if entered is not None and (entered.amount_centimes, entered.source) == (
-        amount_centimes,
-        source,
-    ):
-        return entered  # the same circular letter entered twice (a double click): once
-    change = plan_tariff(kind, amount_centimes, valid_from, source)
+    try:
+        change = plan_tariff(kind, amount_centimes, valid_from, source)
+    except TariffExists as exists:
+        entered = exists.entered
+        if entered is not None and (entered.amount_centimes, entered.source) == (
+            amount_centimes,
+            source,
+        ):
+            return entered  # the same circular letter entered twice (a double click): once
+        raise
     if change.replaced is not None:
         change.replaced.valid_until = change.replaced_until
     tariff = Tariff(
@@ -176,15 +189,8 @@ def add_tariff(
     except IntegrityError:
         # Entered at the same moment by someone else.
         db.session.rollback()
-        raise _duplicate(kind, valid_from) from None
+        raise TariffExists(kind, valid_from) from None
     return tariff
-
-
-def _duplicate(kind: TariffKind, valid_from: date) -> TariffError:
-    return TariffError(
-        f"Für «{kind.label}» gibt es bereits einen Tarif ab dem {valid_from:%d.%m.%Y}.",
-        "valid_from",
-    )
 
 
 def tariffs_in_use(tariffs: list[Tariff]) -> set[int]:
