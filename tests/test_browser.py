@@ -1,13 +1,14 @@
 """End to end in real headless Chromium: invite, set password, log in, dashboard, log out."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from orders.extensions import db
-from orders.models import Order, OrderStatus
+from orders.models import InterpreterRequest, Order, OrderStatus
 from orders.services import outbox
 from tests.conftest import PASSWORD, first_link, log_in, make_user
 
@@ -156,6 +157,35 @@ def test_interpreter_order_and_cancellation(live_server, smtp_server, page, mail
     assert len(heks) == 2
     assert heks[0].startswith(f"Dolmetschbestellung {number}") and heks[0].endswith("Dari, Olten")
     assert heks[1].startswith(f"STORNIERUNG Dolmetschbestellung {number}")
+
+
+def test_recording_an_outcome_says_what_is_missing_beside_the_field(live_server, page, mail_app):
+    """The outcome form is checked by the portal, not stopped by the browser: nothing chosen
+    gives the German message beside the question."""
+    from tests.test_dolmetschen import submit, today
+
+    make_user("clerk@olten.ch", 2581, name="Clara Clerk")
+    client = mail_app.test_client()
+    log_in(client, "clerk@olten.ch")
+    submit(client)
+    booking = db.session.scalar(select(InterpreterRequest))
+    booking.appointment_date = today() - timedelta(days=2)
+    db.session.commit()
+
+    page.goto(f"{live_server}/anmelden")
+    page.get_by_label("E-Mail-Adresse").fill("clerk@olten.ch")
+    page.get_by_label("Passwort").fill(PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    page.goto(f"{live_server}/dolmetschen/{booking.number}")
+    page.get_by_label("Tatsächliche Dauer in Minuten").fill("75")
+    page.get_by_role("button", name="Ergebnis speichern").click()
+    expect(page.locator("#held-error")).to_contain_text("Bitte wählen Sie Ja oder Nein.")
+    expect(page.get_by_label("Tatsächliche Dauer in Minuten")).to_have_value("75")
+    page.get_by_label("Ja", exact=True).check()
+    page.get_by_role("button", name="Ergebnis speichern").click()
+    expect(page.get_by_text("Das Ergebnis ist erfasst.")).to_be_visible()
+    db.session.expire_all()
+    assert db.session.get(InterpreterRequest, booking.id).actual_duration_minutes == 75
 
 
 def _an_order_of_olten_opened_in(page, live_server, mail_app) -> Order:

@@ -3,6 +3,8 @@
 
 import importlib
 import pkgutil
+import re
+from pathlib import Path
 
 import pytest
 from markupsafe import Markup
@@ -63,3 +65,25 @@ def test_the_swap_keeps_a_widget_the_field_names_or_sets_up_differently(app):
 
 def test_wtforms_own_inputs_are_the_ones_swapped():
     assert all(type(fast).__mro__[1] is own for own, fast in FAST_INPUTS.items())
+
+
+POST_FORM = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S)
+FILLED_IN = re.compile(
+    r"\{\{\s*(?:field|choices)\(|<textarea|<select|<input(?![^>]*type=\"hidden\")"
+)
+
+
+def test_every_form_a_person_fills_in_leaves_checking_to_the_portal():
+    """A browser's own check stops a form at its first problem, with a bubble in the browser's
+    language that goes away; the portal's says every problem in German beside its field and
+    keeps what was typed. So each POST form with a field to fill in has `novalidate`."""
+    templates = Path(__file__).parent.parent / "templates"
+    checked_by_the_browser = [
+        f"{path.relative_to(templates)}: <form{attributes}>"
+        for path in sorted(templates.rglob("*.html"))
+        for attributes, body in POST_FORM.findall(path.read_text())
+        if 'method="post"' in attributes
+        and "novalidate" not in attributes
+        and FILLED_IN.search(body)
+    ]
+    assert checked_by_the_browser == []
