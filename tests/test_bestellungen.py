@@ -245,6 +245,29 @@ def test_history_newest_first_with_detail_and_order_again(clerk):
     assert "zweite" in again
 
 
+def test_ordering_again_names_what_is_no_longer_offered(clerk):
+    submit(clerk, "k1")
+    order = db.session.scalar(select(Order))
+    courses = db.session.get(CatalogueItem, item_id("Merkblatt Deutschkurse"))
+    courses.active = False
+    db.session.commit()
+
+    again = clerk.get(f"{FORM}?vorlage={order.number}").get_data(as_text=True)
+    assert f"Die Angaben und Mengen aus Bestellung {order.number} sind übernommen" in again
+    assert f'name="qty__{item_id("Willkommensbrief")}__en" type="text" value="30"' in again
+    assert "nicht übernommen:</p>\n  <ul><li>Merkblatt Deutschkurse, Ukrainisch: 12</li></ul>" in (
+        again
+    )
+    assert f'name="qty__{courses.id}__uk"' not in again
+
+    # Everything still offered: the notice says the order was taken over, and nothing more.
+    courses.active = True
+    db.session.commit()
+    again = clerk.get(f"{FORM}?vorlage={order.number}").get_data(as_text=True)
+    assert "sind übernommen" in again and "nicht übernommen" not in again
+    assert "sind übernommen" not in clerk.get(FORM).get_data(as_text=True)
+
+
 def cancel(client, number: str, data: dict, **kwargs):
     """Send the order page's cancellation form."""
     url = f"/bestellungen/{number}"

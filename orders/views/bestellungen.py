@@ -101,6 +101,16 @@ def _prefill(municipality: Municipality, template: Order | None) -> dict:
     }
 
 
+def _lines_not_taken_over(form: OrderForm, template: Order | None) -> list[OrderLine]:
+    """The earlier order's lines the form has no field for (the article is no longer offered,
+    or no longer in that language): named above the form instead of left out unseen."""
+    if template is None:
+        return []
+    return [
+        line for line in template.lines if quantity_field_name(line.item, line.language) not in form
+    ]
+
+
 @bp.route("/gemeinde/<int:bfs_nr>/bestellungen/neu/<kind>", methods=["GET", "POST"])
 @login_required
 def new(bfs_nr: int, kind: str):
@@ -122,7 +132,13 @@ def new(bfs_nr: int, kind: str):
         form = form_class(
             data={**_prefill(municipality, template), "submission_key": uuid.uuid4().hex}
         )
-        return render_template("bestellungen/form.html", form=form, **context)
+        return render_template(
+            "bestellungen/form.html",
+            form=form,
+            earlier_order=template,
+            not_taken_over=_lines_not_taken_over(form, template),
+            **context,
+        )
 
     form = form_class()
     if not form.submission_key.data:
