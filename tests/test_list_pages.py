@@ -52,6 +52,7 @@ def grow(*, users: int, orders: int, interpreter_orders: int, mails: int, audit:
 
 GEMEINDE_PAGES = ["/gemeinde/2581/bestellungen", "/gemeinde/2581/dolmetschen"]
 KANTON_PAGES = [
+    "/kanton/uebersicht",  # not a list, but it counts all of them
     "/kanton/",
     "/kanton/bestellungen",
     "/kanton/bestellungen?status=versandt&bezirk=Olten",

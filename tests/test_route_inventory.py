@@ -64,6 +64,7 @@ MATRIX = {
     "/dolmetschen/<number>/bestaetigen": ("POST", POST_ON_B),
     "/dolmetschen/<number>/ergebnis": ("POST", POST_ON_B),
     "/kanton/": ("GET", CANTON_ONLY),
+    "/kanton/uebersicht": ("GET", CANTON_ONLY),
     "/kanton/benutzer/": ("GET", CANTON_ONLY),
     "/kanton/benutzer/einladen": ("GET", CANTON_ONLY),
     "/kanton/benutzer/<int:user_id>": ("GET", CANTON_ONLY),

@@ -1,4 +1,4 @@
-"""Start pages after login: the municipality's dashboard."""
+"""Start pages after login: the municipality's dashboard, and what waits for canton staff."""
 
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
@@ -6,8 +6,9 @@ from sqlalchemy import select
 
 from orders.extensions import db
 from orders.models import Order
-from orders.services import berichte, dolmetschen
+from orders.services import berichte, dolmetschen, worklist
 from orders.services.access import municipality_or_404, visible_municipalities
+from orders.views.kanton import kanton_required
 
 bp = Blueprint("dashboard", __name__)
 
@@ -16,8 +17,14 @@ bp = Blueprint("dashboard", __name__)
 @login_required
 def home():
     if current_user.is_kanton:
-        return redirect(url_for("kanton_gemeinden.index"))
+        return redirect(url_for("dashboard.kanton"))
     return redirect(url_for("dashboard.municipality", bfs_nr=current_user.municipality.bfs_nr))
+
+
+@bp.get("/kanton/uebersicht")
+@kanton_required
+def kanton():
+    return render_template("dashboard/kanton.html", work=worklist.for_canton())
 
 
 @bp.get("/gemeinde/<int:bfs_nr>")

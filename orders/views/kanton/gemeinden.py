@@ -1,4 +1,4 @@
-"""Back-office start page: municipalities, their participation and Leitgemeinde."""
+"""Back office: municipalities, their participation and Leitgemeinde."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
