@@ -634,7 +634,10 @@ def test_the_dashboard_lists_what_is_still_due(app, olten_user):
     booking.appointment_date = deadlines.today_local() - timedelta(days=3)
     db.session.commit()
     page = clerk.get("/gemeinde/2581").text
-    assert "1 Dolmetscheinsatz</a> nach dem Termin" in page
+    assert (
+        '<a href="/gemeinde/2581/dolmetschen?ergebnis=fehlt">1 Dolmetscheinsatz</a> nach dem Termin'
+        in page
+    )
     listed = clerk.get("/gemeinde/2581/dolmetschen").text
     assert f'href="/dolmetschen/{booking.number}#held-0">Ergebnis erfassen</a>' in listed
     # A municipality outside the programme owes no report.

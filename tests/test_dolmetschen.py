@@ -394,6 +394,32 @@ def errors_of(page: str, field_id: str) -> list[str]:
     )
 
 
+def test_the_list_shows_the_appointments_whose_outcome_is_missing(clerk):
+    for key in ("past", "upcoming", "recorded"):
+        submit(clerk, key)
+    past, upcoming, recorded = db.session.scalars(
+        select(InterpreterRequest).order_by(InterpreterRequest.id)
+    )
+    past.appointment_date = recorded.appointment_date = today() - timedelta(days=4)
+    recorded.status, recorded.held = InterpreterStatus.DONE, False
+    db.session.commit()
+
+    everything = clerk.get("/gemeinde/2581/dolmetschen").text
+    assert (
+        'href="/gemeinde/2581/dolmetschen?ergebnis=fehlt">Ergebnis erfassen (1)</a>' in everything
+    )
+    assert all(b.number in everything for b in (past, upcoming, recorded))
+    missing = clerk.get("/gemeinde/2581/dolmetschen?ergebnis=fehlt").text
+    assert re.findall(r">(D-\d{4}-\d{5})</a>", missing) == [past.number]
+    assert 'ergebnis=fehlt" aria-current="page">Ergebnis erfassen (1)</a>' in missing
+
+    past.status, past.held = InterpreterStatus.DONE, False
+    db.session.commit()
+    missing = clerk.get("/gemeinde/2581/dolmetschen?ergebnis=fehlt").text
+    assert "Bei allen vergangenen Einsätzen ist das Ergebnis erfasst." in missing
+    assert "Ergebnis erfassen" not in clerk.get("/gemeinde/2581/dolmetschen").text
+
+
 def test_confirm_then_record_outcome_counts_for_reporting(clerk, app):
     submit(clerk)
     request = db.session.scalar(select(InterpreterRequest))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select, update
 
 from orders import emails
 from orders.extensions import db
@@ -394,13 +394,20 @@ def held_count(
 
 
 # Built once (the dashboard runs it on every visit; building it cost more than its SQL).
+def outcome_missing(today) -> ColumnElement[bool]:
+    """The appointment has passed and nobody has recorded whether it was held."""
+    return and_(
+        InterpreterRequest.status.in_([s for s in InterpreterStatus if s.is_open]),
+        InterpreterRequest.appointment_date < today,
+    )
+
+
 OUTCOMES_TO_RECORD = (
     select(func.count())
     .select_from(InterpreterRequest)
     .where(
         InterpreterRequest.municipality_id == bindparam("municipality_id"),
-        InterpreterRequest.status.in_([s for s in InterpreterStatus if s.is_open]),
-        InterpreterRequest.appointment_date < bindparam("today"),
+        outcome_missing(bindparam("today")),
     )
 )
 

@@ -80,11 +80,20 @@ def index(bfs_nr: int):
             InterpreterRequest.start_time,
         )
     )
+    # «ergebnis=fehlt»: what the dashboard asks to record, the appointments passed without one.
+    outcome_missing = request.args.get("ergebnis") == "fehlt"
+    if outcome_missing:
+        statement = statement.where(dolmetschen.outcome_missing(today))
     page = db.paginate(
         statement, page=paging.page_number(request.args), per_page=PAGE_SIZE, error_out=False
     )
     return render_template(
-        "dolmetschen/index.html", municipality=municipality, page=page, today=today
+        "dolmetschen/index.html",
+        municipality=municipality,
+        page=page,
+        today=today,
+        outcome_missing=outcome_missing,
+        outcomes_to_record=dolmetschen.outcomes_to_record(municipality.id),
     )
 
 
