@@ -5,7 +5,7 @@ import io
 import re
 import zipfile
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import event, func, select
@@ -13,7 +13,7 @@ from sqlalchemy import event, func, select
 from orders.extensions import db
 from orders.formatting import local_time
 from orders.models import CatalogueItem, Municipality, Order, OrderKind, OrderStatus
-from orders.services import bestellungen, outbox
+from orders.services import bestellungen, deadlines, outbox
 from tests.conftest import csrf_token, log_in, make_user, municipality, post_form, text_body
 from tests.test_bestellungen import FORM, order_data, submit
 
@@ -161,6 +161,30 @@ def test_inbox_filters(app, canton):
         + len(OrderKind)
         + db.session.scalar(select(func.count(Municipality.bezirk.distinct())))
     )
+
+
+def test_inbox_shows_the_wished_date_and_which_are_missed(app, canton):
+    place_orders(app, 3)
+    missed, shipped, undated = db.session.scalars(select(Order).order_by(Order.id))
+    yesterday = deadlines.today_local() - timedelta(days=1)
+    missed.desired_date = shipped.desired_date = yesterday
+    shipped.status = OrderStatus.SHIPPED
+    undated.desired_date = None
+    db.session.commit()
+
+    page = canton.get("/kanton/bestellungen").text
+    cells = {
+        number: cell
+        for number, cell in re.findall(
+            r'>(B-\d{4}-\d{5})</a></td>\s*<td>[^<]*</td>\s*<td class="nowrap">(.*?)</td>', page
+        )
+    }
+    assert cells == {
+        missed.number: f'{yesterday:%d.%m.%Y} <strong class="overdue">(verpasst)</strong>',
+        shipped.number: f"{yesterday:%d.%m.%Y}",
+        undated.number: "–",
+    }
+    assert '<th scope="col">Gewünscht bis</th>' in page
 
 
 def test_csv_export_opens_in_excel_with_umlauts(app, canton):

@@ -37,6 +37,11 @@ class OrderStatus(enum.StrEnum):
             "storniert": "storniert",
         }[self.value]
 
+    @property
+    def is_open(self) -> bool:
+        """Still to be shipped: received or being prepared."""
+        return self in (OrderStatus.RECEIVED, OrderStatus.IN_PROGRESS)
+
 
 class NumberSequence(db.Model):
     """Per prefix and year, the last number handed out (B-2026-00042)."""

@@ -418,6 +418,7 @@ def list_rows(statement: Select) -> Select:
             Order.id,
             Order.number,
             Order.created_at,
+            Order.desired_date,
             Order.kind,
             Order.status,
             Order.contact_name,

@@ -15,7 +15,7 @@ from orders.services import berichte, deadlines
 
 OPEN_ORDERS = (
     select(Order.status, func.count(), func.min(Order.created_at))
-    .where(Order.status.in_([OrderStatus.RECEIVED, OrderStatus.IN_PROGRESS]))
+    .where(Order.status.in_([status for status in OrderStatus if status.is_open]))
     .group_by(Order.status)
 )
 UNCONFIRMED_INTERPRETERS = select(func.count(), func.min(InterpreterRequest.appointment_date))

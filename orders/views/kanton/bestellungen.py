@@ -16,7 +16,7 @@ from orders.models import (
     OrderLine,
     OrderStatus,
 )
-from orders.services import bestellungen, catalogue, exports, paging
+from orders.services import bestellungen, catalogue, deadlines, exports, paging
 from orders.services.gemeinden import sorted_by_name
 from orders.views.kanton import kanton_required
 from orders.views.kanton.gemeinden import bezirke
@@ -72,6 +72,7 @@ def index():
         filter_values=bestellungen.filter_values(request.args),
         errors=order_filter.errors,
         list_args=list_args_from_request(),
+        today=deadlines.today_local(),
     )
 
 
