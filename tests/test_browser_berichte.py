@@ -111,3 +111,22 @@ def test_draft_survives_session_expiry_then_submit_and_receipt(
     assert report.versions[0].amounts["total"] == 346000
     assert outbox.deliver_due().sent == 4  # the interpreter order and its copy, receipt, canton
     assert smtp_server.to("clerk@olten.ch")
+
+
+def test_a_form_sent_back_with_its_problems_offers_nothing_to_restore(live_server, page):
+    """The page that names the problems holds what was typed (a number as the portal writes
+    it): nothing is left unsaved, so nothing is offered for restoring."""
+    make_user("clerk@olten.ch", 2581, name="Clara Clerk")
+    year, half = ended_period()
+    page.goto(f"{live_server}/anmelden")
+    log_in(page, live_server)
+    page.goto(f"{live_server}/gemeinde/2581/berichte/{year}/{half}")
+    page.get_by_label("Erstinformationsgespräche durchgeführt").fill("1'200")
+    page.get_by_label("Mit Erstinformationsgesprächen erreichte Personen").fill("viele")
+    page.get_by_role("button", name="Weiter zur Kontrolle").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    expect(page.get_by_label("Mit Erstinformationsgesprächen erreichte Personen")).to_have_value(
+        "viele"
+    )
+    expect(page.locator(".unsaved-notice")).to_have_count(0)
+    assert page.evaluate("Object.keys(sessionStorage)") == []
