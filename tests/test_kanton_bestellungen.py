@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import event, func, select
 
 from orders.extensions import db
-from orders.formatting import local_time
+from orders.formatting import german_sort_key, local_time
 from orders.models import CatalogueItem, Municipality, Order, OrderKind, OrderStatus
-from orders.services import bestellungen, deadlines, outbox
+from orders.services import bestellungen, catalogue, deadlines, outbox
 from tests.conftest import csrf_token, log_in, make_user, municipality, post_form, text_body
 from tests.test_bestellungen import FORM, order_data, submit
 
@@ -363,6 +363,16 @@ def test_catalogue_add_and_deactivate(app, canton, olten_user):
     assert not db.session.get(CatalogueItem, flyer.id).active
     assert "Flyer Elterncafé" not in clerk.get(FORM).get_data(as_text=True)
     assert "Flyer Elterncafé" in clerk.get(f"/bestellungen/{order.number}").get_data(as_text=True)
+
+
+def test_languages_are_listed_with_the_folders_four_first_then_a_to_z(canton):
+    page = canton.get("/kanton/katalog/neu").text
+    names = re.findall(r'<label for="languages-\d+">([^<]+)</label>', page)
+    assert names[:4] == ["Deutsch", "Französisch", "Italienisch", "Englisch"]
+    assert names[4:] == sorted(names[4:], key=german_sort_key)
+    assert len(names) == len(catalogue.LANGUAGES)
+    assert names.index("Amharisch") < names.index("Arabisch") < names.index("Dari")
+    assert names.index("Dari") < names.index("Persisch (Farsi)")
 
 
 def test_a_catalogue_item_of_the_same_name_is_refused(app, canton):

@@ -10,6 +10,9 @@ from decimal import Decimal
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from flask_migrate import upgrade as migrate_upgrade
+from sqlalchemy import column, text
+from sqlalchemy import table as sa_table
 
 from orders import create_app
 from orders.config import ConfigError
@@ -24,6 +27,7 @@ from orders.formatting import (
     select_options,
     status_tag,
 )
+from orders.services import catalogue
 from tests.conftest import PASSWORD, csrf_token, log_in, make_app, make_user
 
 
@@ -126,6 +130,29 @@ def test_migrations_match_the_models(app):
     with db.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
     assert diff == []
+
+
+def test_the_language_order_migration_renumbers_a_database_seeded_before_it(tmp_path):
+    """A database seeded before 0007 numbered its languages in the seed's list order (Persian
+    among the Ds, HEKS's further languages after Vietnamese); migrating puts them in the order
+    a new one gets: the welcome folders' four, then A–Z."""
+    app = make_app(f"sqlite:///{tmp_path / 'old.db'}")
+    with app.app_context():
+        migrate_upgrade(revision="0006_export_jobs")
+        columns = ("code", "name", "sort_order", "welcome_folder", "interpreting")
+        db.session.execute(
+            sa_table("languages", *map(column, columns)).insert(),
+            [
+                dict(zip(columns, (code, name, position, position < 4, True), strict=True))
+                for position, (code, name) in enumerate(catalogue.LANGUAGES)
+            ],
+        )
+        db.session.commit()
+        migrate_upgrade()
+        ordered = db.session.scalars(text("SELECT code FROM languages ORDER BY sort_order"))
+        positions = catalogue.language_positions(catalogue.LANGUAGES)
+        assert list(ordered) == sorted(positions, key=positions.get)
+        db.engine.dispose()
 
 
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):

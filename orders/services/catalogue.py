@@ -6,6 +6,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from orders.extensions import db
+from orders.formatting import german_sort_key
 from orders.models import CatalogueItem, Language, Municipality, User
 from orders.services import audit
 
@@ -109,21 +110,36 @@ MATERIALS = [
 ]
 
 
+def language_positions(languages: list[tuple[str, str]]) -> dict[str, int]:
+    """Where each language (code, German name) stands in every list of languages: the
+    welcome folders' four first, as the folders are (de, fr, it, en), then all others A–Z."""
+    first = [code for code, _ in languages if code in WELCOME_FOLDER_LANGUAGES]
+    others = sorted(
+        (pair for pair in languages if pair[0] not in WELCOME_FOLDER_LANGUAGES),
+        key=lambda pair: german_sort_key(pair[1]),
+    )
+    return {code: position for position, code in enumerate([*first, *(c for c, _ in others)])}
+
+
 def seed() -> tuple[int, int]:
-    """Create the languages and the starting catalogue if missing (idempotent)."""
-    existing = set(db.session.scalars(select(Language.code)))
+    """Create the languages and the starting catalogue if missing, and put the languages in
+    their order (idempotent)."""
+    existing = {language.code: language for language in db.session.scalars(select(Language))}
+    positions = language_positions(LANGUAGES)
     new_languages = 0
-    for position, (code, name) in enumerate(LANGUAGES):
-        if code not in existing:
-            db.session.add(
-                Language(
-                    code=code,
-                    name=name,
-                    sort_order=position,
-                    welcome_folder=code in WELCOME_FOLDER_LANGUAGES,
-                )
+    for code, name in LANGUAGES:
+        if code in existing:
+            existing[code].sort_order = positions[code]
+            continue
+        db.session.add(
+            Language(
+                code=code,
+                name=name,
+                sort_order=positions[code],
+                welcome_folder=code in WELCOME_FOLDER_LANGUAGES,
             )
-            new_languages += 1
+        )
+        new_languages += 1
     db.session.flush()
     by_code = {language.code: language for language in db.session.scalars(select(Language))}
     names = set(db.session.scalars(select(CatalogueItem.name)))
