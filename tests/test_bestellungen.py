@@ -245,6 +245,39 @@ def test_history_newest_first_with_detail_and_order_again(clerk):
     assert "zweite" in again
 
 
+def test_history_filters_by_number_status_kind_and_day(app, clerk):
+    from tests.test_kanton_bestellungen import place_orders
+
+    for key in ("k1", "k2", "k3"):
+        submit(clerk, key)
+    place_orders(app, 1, bfs_nr=2546)  # Grenchen's: never in Olten's list, whatever is asked
+    first, second, third = db.session.scalars(
+        select(Order).where(Order.municipality.has(bfs_nr=2581)).order_by(Order.id)
+    )
+    second.status = OrderStatus.SHIPPED
+    db.session.commit()
+
+    def numbers(**params) -> list[str]:
+        page = clerk.get("/gemeinde/2581/bestellungen", query_string=params).text
+        return re.findall(r">(B-\d{4}-\d{5})</a>", page)
+
+    assert numbers() == [third.number, second.number, first.number]
+    assert numbers(status="versandt") == [second.number]
+    assert numbers(nummer=first.number[-5:]) == [first.number]
+    assert numbers(art="mappen") == []
+    today = local_time(first.created_at).date().isoformat()
+    assert len(numbers(von=today, bis=today)) == 3
+    assert numbers(bis="2020-01-01") == []
+    assert numbers(gemeinde="2546", bezirk="Lebern") == numbers()
+
+    page = clerk.get("/gemeinde/2581/bestellungen?status=versandt&art=mappen").text
+    assert "Keine Bestellungen gefunden." in page and "Filter zurücksetzen" in page
+    assert '<option value="versandt" selected>versandt</option>' in page
+    page = clerk.get("/gemeinde/2581/bestellungen?von=2026-13-01").text
+    assert re.search(r'<p class="error-message" id="von-error">.*Kein gültiges Datum.</p>', page)
+    assert "Keine Liste, solange der Filter einen Fehler enthält" in page
+
+
 def test_ordering_again_names_what_is_no_longer_offered(clerk):
     submit(clerk, "k1")
     order = db.session.scalar(select(Order))

@@ -14,13 +14,14 @@ from orders.forms.bestellungen import (
     material_form_class,
     quantity_field_name,
 )
-from orders.models import Municipality, Order, OrderKind, OrderLine, User
+from orders.models import Municipality, Order, OrderKind, OrderLine, OrderStatus, User
 from orders.services import bestellungen, catalogue, deadlines, paging
 from orders.services.access import municipality_or_404, visible_municipality_ids
 from orders.views import confirmed_in_form
 
 bp = Blueprint("bestellungen", __name__)
 
+HISTORY_FILTER_ARGS = ("nummer", "status", "art", "von", "bis")
 PAGE_SIZE = 20
 FOLDER_MAXIMUM = 500
 
@@ -43,19 +44,32 @@ def order_or_404(user: User, number: str) -> Order:
 @login_required
 def index(bfs_nr: int):
     municipality = municipality_or_404(current_user, bfs_nr)
-    page = paging.keyset_page(
-        select(Order).where(Order.municipality_id == municipality.id),
-        Order.created_at,
-        Order.id,
-        per_page=PAGE_SIZE,
-        shown=bestellungen.list_rows,
-        **paging.cursor_args(request.args),
+    # The inbox's filter, without its municipality and Bezirk: the list is the municipality's.
+    args = {name: request.args[name] for name in HISTORY_FILTER_ARGS if request.args.get(name)}
+    order_filter = bestellungen.filter_from_args(args, look_up=False)
+    page = (
+        paging.KeysetPage.empty(PAGE_SIZE)
+        if order_filter.errors
+        else paging.keyset_page(
+            bestellungen.filtered_orders(order_filter).where(
+                Order.municipality_id == municipality.id
+            ),
+            Order.created_at,
+            Order.id,
+            per_page=PAGE_SIZE,
+            shown=bestellungen.list_rows,
+            **paging.cursor_args(request.args),
+        )
     )
     return render_template(
         "bestellungen/index.html",
         municipality=municipality,
         page=page,
         can_order=bestellungen.can_order(municipality),
+        args=args,
+        errors=order_filter.errors,
+        statuses=list(OrderStatus),
+        kinds=list(OrderKind),
     )
 
 
