@@ -58,11 +58,6 @@ def test_canton_processes_an_order_and_the_orderer_hears_of_it(mail_app, smtp_se
     log_in(canton, "koordination@kanton.ch")
     url = f"/kanton/bestellungen/{order.number}"
 
-    # Impossible: straight from eingegangen to versandt.
-    page = post_form(canton, url, {"status": "versandt", "note": ""}).get_data(as_text=True)
-    assert db.session.get(Order, order.id).status is OrderStatus.RECEIVED
-    assert "Bitte prüfen Sie Ihre Angaben" in page
-
     assert post_form(canton, url, {"status": "in_bearbeitung"}).status_code == 302
     assert post_form(canton, url, {"status": "versandt", "note": "Post A"}).status_code == 302
     order = db.session.get(Order, order.id)
@@ -82,6 +77,23 @@ def test_canton_processes_an_order_and_the_orderer_hears_of_it(mail_app, smtp_se
         f"Bestellung {order.number} versandt",
     ]
     assert "Post A" in text_body(smtp_server.to("clerk@olten.ch")[1])
+
+
+def test_an_order_packed_at_once_is_shipped_in_one_step(app, canton):
+    place_orders(app, 1)
+    order = db.session.scalar(select(Order))
+    url = f"/kanton/bestellungen/{order.number}"
+    offered = re.findall(r'<option value="([a-z_]+)"', canton.get(url).text)
+    assert offered == ["in_bearbeitung", "versandt", "storniert"]
+    assert post_form(canton, url, {"status": "versandt", "note": ""}).status_code == 302
+    order = db.session.get(Order, order.id)
+    assert order.status is OrderStatus.SHIPPED
+    assert [e.status for e in order.events] == [OrderStatus.RECEIVED, OrderStatus.SHIPPED]
+    # Shipped is final: nothing more is offered, and a change sent anyway is refused.
+    assert "Status ändern" not in canton.get(url).text
+    assert not bestellungen.municipality_may_cancel(order)
+    with pytest.raises(bestellungen.OrderError, match="kann nicht auf «in Bearbeitung»"):
+        bestellungen.change_status(order, OrderStatus.IN_PROGRESS, order.ordered_by)
 
 
 def test_cancelling_needs_a_reason_and_mails_it(mail_app, smtp_server):

@@ -27,9 +27,10 @@ from orders.services.gemeinden import bfs_number, municipality_exists, municipal
 from orders.services.numbering import next_number
 from orders.services.submissions import add_once
 
-# Which status may follow which; anything else is refused.
+# Which status may follow which; anything else is refused. An order packed at once goes from
+# received to shipped in one step.
 TRANSITIONS = {
-    OrderStatus.RECEIVED: {OrderStatus.IN_PROGRESS, OrderStatus.CANCELLED},
+    OrderStatus.RECEIVED: {OrderStatus.IN_PROGRESS, OrderStatus.SHIPPED, OrderStatus.CANCELLED},
     OrderStatus.IN_PROGRESS: {OrderStatus.SHIPPED, OrderStatus.CANCELLED},
     OrderStatus.SHIPPED: set(),
     OrderStatus.CANCELLED: set(),
