@@ -101,7 +101,9 @@ class OrderForm(PortalForm):
             max_length(254),
         ],
     )
-    contact_phone = StringField("Telefon der Kontaktperson", validators=[max_length(50)])
+    contact_phone = StringField(
+        "Telefon der Kontaktperson (freiwillig)", validators=[max_length(50)]
+    )
     desired_date = SwissDateField(
         "Gewünschter Liefertermin (freiwillig)", validators=[Optional(), not_in_past]
     )
