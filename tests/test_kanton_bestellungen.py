@@ -8,11 +8,11 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 
 from orders.extensions import db
 from orders.formatting import german_sort_key, local_time
-from orders.models import CatalogueItem, Municipality, Order, OrderKind, OrderStatus
+from orders.models import CatalogueItem, Municipality, Order, OrderKind, OrderStatus, OutboxMail
 from orders.services import bestellungen, catalogue, deadlines, outbox
 from tests.conftest import csrf_token, log_in, make_user, municipality, post_form, text_body
 from tests.test_bestellungen import FORM, order_data, submit
@@ -94,6 +94,23 @@ def test_an_order_packed_at_once_is_shipped_in_one_step(app, canton):
     assert not bestellungen.municipality_may_cancel(order)
     with pytest.raises(bestellungen.OrderError, match="kann nicht auf «in Bearbeitung»"):
         bestellungen.change_status(order, OrderStatus.IN_PROGRESS, order.ordered_by)
+
+
+def test_shipping_an_order_the_municipality_has_just_cancelled_is_refused(app, canton):
+    """The canton's page read the order before the clerk's cancellation was committed: the
+    status moves only from what was read, so no shipping mail follows the cancellation."""
+    place_orders(app, 1)
+    order = db.session.scalar(select(Order))
+    with db.engine.begin() as clerk_meanwhile:
+        clerk_meanwhile.execute(
+            update(Order).where(Order.id == order.id).values(status=OrderStatus.CANCELLED)
+        )
+    mails = db.session.scalar(select(func.count(OutboxMail.id)))
+    with pytest.raises(bestellungen.OrderError, match="inzwischen geändert"):
+        bestellungen.change_status(order, OrderStatus.SHIPPED, order.ordered_by)
+    db.session.rollback()
+    assert db.session.get(Order, order.id).status is OrderStatus.CANCELLED
+    assert db.session.scalar(select(func.count(OutboxMail.id))) == mails
 
 
 def test_cancelling_needs_a_reason_and_mails_it(mail_app, smtp_server):

@@ -4,7 +4,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 
 from orders import emails
 from orders.extensions import db
@@ -149,6 +149,18 @@ def change_status(order: Order, new_status: OrderStatus, actor: User, note: str 
         if not note:
             raise OrderError("Bitte geben Sie einen Grund für die Stornierung an.")
         order.cancel_reason = note
+    # Only from the status this request read: when the canton ships while the municipality
+    # cancels, one of the two finds the order changed, and only one mail goes out.
+    moved = db.session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status == order.status)
+        .values(status=new_status)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:
+        raise OrderError(
+            f"Bestellung {order.number} wurde inzwischen geändert. Bitte laden Sie die Seite neu."
+        )
     order.status = new_status
     order.events.append(OrderEvent(actor=actor, status=new_status, note=note))
     if new_status in NOTIFY_ORDERER:
@@ -169,7 +181,7 @@ def cancel_by_municipality(order: Order, actor: User, reason: str) -> None:
     order address are told (in the same transaction)."""
     if not municipality_may_cancel(order):
         raise OrderError(
-            "Diese Bestellung ist bereits in Bearbeitung und kann nicht mehr "
+            f"Diese Bestellung ist bereits «{order.status.label}» und kann nicht mehr "
             "storniert werden. Bitte wenden Sie sich an die Koordinationsstelle."
         )
     reason = reason.strip() or "durch die Gemeinde storniert"
