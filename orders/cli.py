@@ -312,7 +312,7 @@ def _demo_reports(by_bfs: dict) -> None:
 
     payout.seed_tariffs()
     author = accounts.find_by_email(DEMO_ACCOUNTS[1][0])
-    year, half = deadlines.previous_half(*deadlines.half_of(deadlines.today_local()))
+    year, half = deadlines.last_ended_half(deadlines.today_local())
     figures = {
         "first_info_conversations": 14,
         "first_info_people": 23,

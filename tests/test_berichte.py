@@ -25,7 +25,7 @@ from tests.conftest import log_in, make_user, municipality, post_form, text_body
 
 
 def ended_period() -> tuple[int, int]:
-    return deadlines.previous_half(*deadlines.half_of(deadlines.today_local()))
+    return deadlines.last_ended_half(deadlines.today_local())
 
 
 def running_period() -> tuple[int, int]:

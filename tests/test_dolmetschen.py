@@ -622,6 +622,34 @@ def test_canton_list_reads_a_typed_month_and_names_a_filter_it_cannot_read(
     assert 'href="/kanton/dolmetschen/export.csv?sprache=ti"' in listed.get_data(as_text=True)
 
 
+def test_canton_list_shows_the_upcoming_appointments_soonest_first(app, kanton_user, olten_user):
+    clerk = app.test_client()
+    log_in(clerk, "clerk@olten.ch")
+    for key in ("later", "sooner", "past"):
+        submit(clerk, key)
+    later, sooner, past = db.session.scalars(
+        select(InterpreterRequest).order_by(InterpreterRequest.id)
+    )
+    later.appointment_date = working_day_after(today(), 9)
+    past.appointment_date = today() - timedelta(days=2)
+    db.session.commit()
+    canton = app.test_client()
+    log_in(canton, "koordination@kanton.ch")
+
+    def numbers(**params) -> list[str]:
+        page = canton.get("/kanton/dolmetschen/", query_string=params).text
+        return re.findall(r">(D-\d{4}-\d{5})</a>", page)
+
+    assert numbers() == [later.number, sooner.number, past.number]
+    assert numbers(termine="kommende") == [sooner.number, later.number]
+    assert numbers(termine="vergangene") == [past.number]
+    page = canton.get("/kanton/dolmetschen/?termine=morgen").text
+    assert errors_beside(page, "termine") == ["Bitte «kommende» oder «vergangene» wählen."]
+    assert 'href="/kanton/dolmetschen/export.csv?termine=kommende"' in (
+        canton.get("/kanton/dolmetschen/?termine=kommende").text
+    )
+
+
 @pytest.mark.parametrize("year, status", [(2016, 404), (2017, 200), (99999, 404)])
 def test_counts_exist_from_the_first_year_to_next_year(canton, year, status):
     assert canton.get(f"/kanton/dolmetschen/zahlen?jahr={year}").status_code == status

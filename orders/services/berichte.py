@@ -2,6 +2,7 @@
 and mails, reopening for a correction, version history, the canton's overview and payouts,
 and the deadline reminders."""
 
+from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -788,6 +789,11 @@ class OverviewRow:
     record: object
     status: str
     label: str
+
+
+def status_counts(rows: list[OverviewRow]) -> Counter:
+    """How many municipalities of an overview are in each state (status_of's keys)."""
+    return Counter(row.status for row in rows)
 
 
 def _with_those_that_reported(

@@ -65,6 +65,11 @@ def previous_half(year: int, half: int) -> tuple[int, int]:
     return (year, 1) if half == 2 else (year - 1, 2)
 
 
+def last_ended_half(today: date) -> tuple[int, int]:
+    """The half-year whose report is asked for now: the one before today's."""
+    return previous_half(*half_of(today))
+
+
 def recent_halves(today: date, count: int = 4) -> list[tuple[int, int]]:
     """The current half-year and the ones before it, most recent first."""
     periods = [half_of(today)]

@@ -295,13 +295,15 @@ class InterpreterFilter:
     language_code: str | None = None
     status: InterpreterStatus | None = None
     month: date | None = None  # its first day
+    upcoming: bool | None = None  # from today on (soonest first), before today, or both
     # Argument name → German message for a value that cannot be read or names nothing; the
     # list then shows nothing and offers no export, rather than all orders as if unfiltered.
     errors: dict[str, str] = field(default_factory=dict)
 
 
 # The list's filter fields, as its URL carries them.
-FILTER_ARGS = ("gemeinde", "sprache", "status", "monat")
+FILTER_ARGS = ("gemeinde", "sprache", "status", "monat", "termine")
+APPOINTMENTS = {"kommende": True, "vergangene": False}  # the «termine» argument
 MONTH_FORMATS = ("%Y-%m", "%m.%Y")  # what <input type="month"> sends; what a person types
 FIRST_MONTH_YEAR, LAST_MONTH_YEAR = 2000, 2100  # beyond: a typing error, not a month to list
 
@@ -327,12 +329,14 @@ def filter_from_args(args: Mapping[str, str]) -> InterpreterFilter:
     language = args.get("sprache", "").strip()
     status = args.get("status", "")
     month = args.get("monat", "").strip()
+    appointments = args.get("termine", "")
     statuses = {s.value for s in InterpreterStatus}
     found = InterpreterFilter(
         bfs_nr=bfs_number(municipality),
         language_code=language or None,
         status=InterpreterStatus(status) if status in statuses else None,
         month=_month_arg(month) if month else None,
+        upcoming=APPOINTMENTS.get(appointments),
     )
     if problem := municipality_filter_error(municipality):
         found.errors["gemeinde"] = problem
@@ -342,14 +346,27 @@ def filter_from_args(args: Mapping[str, str]) -> InterpreterFilter:
         found.errors["status"] = "Unbekannter Status."
     if month and found.month is None:
         found.errors["monat"] = f"«{month}» ist kein Monat: bitte wie 03.2026 angeben."
+    if appointments and found.upcoming is None:
+        found.errors["termine"] = "Bitte «kommende» oder «vergangene» wählen."
     return found
 
 
-def filtered_requests(found: InterpreterFilter) -> Select:
-    """Interpreter orders matching the filter, latest appointment first."""
-    statement = select(InterpreterRequest).order_by(
-        InterpreterRequest.appointment_date.desc(), InterpreterRequest.start_time.desc()
-    )
+def filtered_requests(found: InterpreterFilter, today: date | None = None) -> Select:
+    """Interpreter orders matching the filter, latest appointment first; the upcoming ones
+    soonest first."""
+    today = today or local_time(utcnow()).date()
+    if found.upcoming:
+        statement = (
+            select(InterpreterRequest)
+            .where(InterpreterRequest.appointment_date >= today)
+            .order_by(InterpreterRequest.appointment_date, InterpreterRequest.start_time)
+        )
+    else:
+        statement = select(InterpreterRequest).order_by(
+            InterpreterRequest.appointment_date.desc(), InterpreterRequest.start_time.desc()
+        )
+    if found.upcoming is False:
+        statement = statement.where(InterpreterRequest.appointment_date < today)
     if found.bfs_nr is not None:
         statement = statement.where(
             InterpreterRequest.municipality_id.in_(

@@ -35,7 +35,8 @@ class Queue:
 
 @dataclass(frozen=True)
 class Reporting:
-    """Who has reported for one period, as the reports overview counts it."""
+    """Who has reported for one period (half None: the self-declarations of the year), as the
+    reports overview counts it."""
 
     year: int
     half: int | None
@@ -46,9 +47,11 @@ class Reporting:
 
 @dataclass(frozen=True)
 class Worklist:
+    """The start page's counts, each for the list it links to."""
+
     received_orders: Queue
     orders_in_progress: Queue
-    unconfirmed_interpreters: Queue
+    unconfirmed_interpreters: Queue  # appointments from today on
     reports: Reporting
     declarations: Reporting
     pending_mails: Queue
@@ -56,6 +59,8 @@ class Worklist:
 
 
 def for_canton(today: date | None = None) -> Worklist:
+    """What waits today: the reports of the half-year last ended and the self-declarations of
+    last year, as the reports pages show them by default."""
     today = today or deadlines.today_local()
     orders = {
         status: Queue(count, first) for status, count, first in db.session.execute(OPEN_ORDERS)
@@ -67,7 +72,7 @@ def for_canton(today: date | None = None) -> Worklist:
         )
     ).one()
     mails = {status: Queue(count, first) for status, count, first in db.session.execute(MAILS)}
-    year, half = deadlines.previous_half(*deadlines.half_of(today))
+    year, half = deadlines.last_ended_half(today)
     reports = berichte.report_overview(year, half)
     declarations = berichte.declaration_overview(today.year - 1)
     return Worklist(
@@ -79,14 +84,14 @@ def for_canton(today: date | None = None) -> Worklist:
             half,
             deadlines.report_due(year, half),
             reports,
-            Counter(row.status for row in reports),
+            berichte.status_counts(reports),
         ),
         declarations=Reporting(
             today.year - 1,
             None,
             deadlines.declaration_due(today.year - 1),
             declarations,
-            Counter(row.status for row in declarations),
+            berichte.status_counts(declarations),
         ),
         pending_mails=mails.get(MailStatus.PENDING, Queue()),
         failed_mails=mails.get(MailStatus.FAILED, Queue()),

@@ -1,7 +1,6 @@
 """Back office: who has reported, the versions of each report side by side, reopening for a
 correction, the payout table and its export, and the tariffs."""
 
-from collections import Counter
 from datetime import date, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -43,7 +42,7 @@ def _bezirke() -> list[str]:
 
 def _period_args() -> tuple[int, int | None]:
     today = deadlines.today_local()
-    default_year, default_half = deadlines.previous_half(*deadlines.half_of(today))
+    default_year, default_half = deadlines.last_ended_half(today)
     year = request.args.get("jahr", type=int) or default_year
     half = request.args.get("halbjahr", type=int)
     if not deadlines.FIRST_YEAR <= year <= today.year + 1:
@@ -77,12 +76,8 @@ def index():
         bezirke=_bezirke(),
         rows=rows,
         due=deadlines.report_due(year, half),
-        counts=_counts(rows),
+        counts=berichte.status_counts(rows),
     )
-
-
-def _counts(rows) -> Counter:
-    return Counter(row.status for row in rows)
 
 
 @bp.get("/selbstdeklarationen")
@@ -100,7 +95,7 @@ def declarations():
         bezirke=_bezirke(),
         rows=rows,
         due=deadlines.declaration_due(year),
-        counts=_counts(rows),
+        counts=berichte.status_counts(rows),
     )
 
 
