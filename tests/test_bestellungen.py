@@ -265,8 +265,11 @@ def test_history_filters_by_number_status_kind_and_day(app, clerk):
     assert numbers(status="versandt") == [second.number]
     assert numbers(nummer=first.number[-5:]) == [first.number]
     assert numbers(art="mappen") == []
+    folders = submit(clerk, "k4", url="/gemeinde/2581/bestellungen/neu/mappen")
+    assert numbers(art="mappen") == [folders.headers["Location"].split("/")[-2]]
+    assert len(numbers(art="material")) == 3
     today = local_time(first.created_at).date().isoformat()
-    assert len(numbers(von=today, bis=today)) == 3
+    assert len(numbers(von=today, bis=today)) == 4
     assert numbers(bis="2020-01-01") == []
     assert numbers(gemeinde="2546", bezirk="Lebern") == numbers()
 

@@ -291,7 +291,8 @@ def describe_filter(args: Mapping[str, str]) -> list[tuple[str, str]]:
 
 
 def filtered_orders(order_filter: OrderFilter) -> Select:
-    """The canton's inbox and exports: orders matching the filter, newest first."""
+    """Orders matching the filter, newest first: the canton's inbox and exports, and (with
+    the municipality added) a municipality's history."""
     statement = select(Order).order_by(Order.created_at.desc(), Order.id.desc())
     if order_filter.status:
         statement = statement.where(Order.status == order_filter.status)

@@ -61,7 +61,7 @@ LANGUAGES = [
     ("ug", "Uigurisch"),
     ("sgn-ch", "Gebärdensprache (DSGS)"),
 ]
-WELCOME_FOLDER_LANGUAGES = {"de", "fr", "it", "en"}
+WELCOME_FOLDER_LANGUAGES = ("de", "fr", "it", "en")  # in this order, in every list
 
 MATERIALS = [
     # name, category, description, languages, max quantity
@@ -113,7 +113,8 @@ MATERIALS = [
 def language_positions(languages: list[tuple[str, str]]) -> dict[str, int]:
     """Where each language (code, German name) stands in every list of languages: the
     welcome folders' four first, as the folders are (de, fr, it, en), then all others A–Z."""
-    first = [code for code, _ in languages if code in WELCOME_FOLDER_LANGUAGES]
+    codes = {code for code, _ in languages}
+    first = [code for code in WELCOME_FOLDER_LANGUAGES if code in codes]
     others = sorted(
         (pair for pair in languages if pair[0] not in WELCOME_FOLDER_LANGUAGES),
         key=lambda pair: german_sort_key(pair[1]),

@@ -103,7 +103,7 @@ def languages_in_use(include_hidden: bool = False) -> list[Language]:
                 *([] if include_hidden else [Document.hidden.is_(False)]),
             )
         )
-        .order_by(Language.name)
+        .order_by(Language.sort_order)
     )
     return list(db.session.scalars(statement))
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select, update
+from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, func, select, update
 
 from orders import emails
 from orders.extensions import db
@@ -410,8 +410,7 @@ def held_count(
     return db.session.scalar(statement)
 
 
-# Built once (the dashboard runs it on every visit; building it cost more than its SQL).
-def outcome_missing(today) -> ColumnElement[bool]:
+def outcome_missing(today: date | BindParameter) -> ColumnElement[bool]:
     """The appointment has passed and nobody has recorded whether it was held."""
     return and_(
         InterpreterRequest.status.in_([s for s in InterpreterStatus if s.is_open]),
@@ -419,6 +418,7 @@ def outcome_missing(today) -> ColumnElement[bool]:
     )
 
 
+# Built once (the dashboard runs it on every visit; building it cost more than its SQL).
 OUTCOMES_TO_RECORD = (
     select(func.count())
     .select_from(InterpreterRequest)

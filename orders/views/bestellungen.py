@@ -21,7 +21,8 @@ from orders.views import confirmed_in_form
 
 bp = Blueprint("bestellungen", __name__)
 
-HISTORY_FILTER_ARGS = ("nummer", "status", "art", "von", "bis")
+# The inbox's filter without its municipality and Bezirk: the list is the municipality's.
+HISTORY_FILTER_ARGS = tuple(set(bestellungen.FILTER_ARGS) - {"gemeinde", "bezirk"})
 PAGE_SIZE = 20
 FOLDER_MAXIMUM = 500
 
@@ -44,7 +45,6 @@ def order_or_404(user: User, number: str) -> Order:
 @login_required
 def index(bfs_nr: int):
     municipality = municipality_or_404(current_user, bfs_nr)
-    # The inbox's filter, without its municipality and Bezirk: the list is the municipality's.
     args = {name: request.args[name] for name in HISTORY_FILTER_ARGS if request.args.get(name)}
     order_filter = bestellungen.filter_from_args(args, look_up=False)
     page = (
