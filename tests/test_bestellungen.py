@@ -295,6 +295,11 @@ def test_ordering_again_names_what_is_no_longer_offered(clerk):
         again
     )
     assert f'name="qty__{courses.id}__uk"' not in again
+    # Sent back with a problem, the form still names where it came from and what it left out.
+    url = f"{FORM}?vorlage={order.number}"
+    page = post_form(clerk, url, {**order_data(delivery_zip="46"), "action": "check"}).text
+    assert "Die Postleitzahl hat vier Ziffern" in page
+    assert "sind übernommen" in page and "Merkblatt Deutschkurse, Ukrainisch: 12" in page
 
     # Everything still offered: the notice says the order was taken over, and nothing more.
     courses.active = True

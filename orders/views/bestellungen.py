@@ -138,14 +138,13 @@ def new(bfs_nr: int, kind: str):
         return redirect(url_for("bestellungen.index", bfs_nr=bfs_nr))
     form_class = _form_class(order_kind, municipality)
     context = {"municipality": municipality, "kind": order_kind}
+    # «Nochmals bestellen»: the earlier order the form starts from, named above the form as
+    # long as it is shown at its address (also with the problems of a first attempt).
+    template = None
+    if request.args.get("vorlage"):
+        template = order_or_404(current_user, request.args["vorlage"])
 
-    if request.method == "GET":
-        template = None
-        if request.args.get("vorlage"):
-            template = order_or_404(current_user, request.args["vorlage"])
-        form = form_class(
-            data={**_prefill(municipality, template), "submission_key": uuid.uuid4().hex}
-        )
+    def form_page(form: OrderForm):
         return render_template(
             "bestellungen/form.html",
             form=form,
@@ -154,14 +153,19 @@ def new(bfs_nr: int, kind: str):
             **context,
         )
 
+    if request.method == "GET":
+        return form_page(
+            form_class(
+                data={**_prefill(municipality, template), "submission_key": uuid.uuid4().hex}
+            )
+        )
+
     form = form_class()
     if not form.submission_key.data:
         form.submission_key.data = uuid.uuid4().hex
     action = request.form.get("action", "check")
-    if action == "edit":
-        return render_template("bestellungen/form.html", form=form, **context)
-    if not form.validate():
-        return render_template("bestellungen/form.html", form=form, **context)
+    if action == "edit" or not form.validate():
+        return form_page(form)
     if action == "check":
         return render_template("bestellungen/check.html", form=form, **context)
 
@@ -172,7 +176,7 @@ def new(bfs_nr: int, kind: str):
         )
     except bestellungen.OrderError as error:
         form.form_errors.append(str(error))
-        return render_template("bestellungen/form.html", form=form, **context)
+        return form_page(form)
     return redirect(url_for("bestellungen.confirmation", number=number), code=303)
 
 
