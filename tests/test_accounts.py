@@ -1,6 +1,7 @@
 """Invitation, password reset and account administration, with mails through a real SMTP
 server."""
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -325,3 +326,40 @@ def test_user_search_by_name_bezirk_and_bfs(client, kanton_user, olten_user, gre
     assert found(q="2546") == {"clerk@grenchen.ch"}
     assert found(bezirk="Lebern") == {"clerk@grenchen.ch"}
     assert found() == {"clerk@olten.ch", "clerk@grenchen.ch"}
+
+
+def test_a_person_keeps_their_own_name_function_and_phone(clerk, olten_user):
+    page = clerk.get("/konto").text
+    assert '<a href="/konto" aria-current="page">Meine Angaben</a>' in page
+    assert "clerk@olten.ch" in page and "<dd>Olten</dd>" in page
+
+    # A name is needed; what was typed stays, the message beside the field.
+    page = post_form(clerk, "/konto", {"name": " ", "function": "Schalter", "phone": "062 1"}).text
+    assert re.search(r'id="name-error">.*Bitte geben Sie den Namen ein.</p>', page)
+    assert 'value="062 1"' in page and 'value="Schalter"' in page
+
+    response = post_form(
+        clerk,
+        "/konto",
+        # A municipality sent along is no field of this form: it stays the canton's to change.
+        {
+            "name": "Clara Clerk-Muster",
+            "function": "Einwohnerdienste",
+            "phone": "062 206 11 99",
+            "municipality": str(municipality(2546).id),
+        },
+        follow_redirects=True,
+    )
+    assert "Ihre Angaben sind gespeichert." in response.text
+    user = db.session.get(User, olten_user.id)
+    assert (user.name, user.function, user.phone) == (
+        "Clara Clerk-Muster",
+        "Einwohnerdienste",
+        "062 206 11 99",
+    )
+    assert user.municipality.bfs_nr == 2581
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.update"))
+    assert event.actor_id == user.id and event.detail["changes"]["phone"][1] == "062 206 11 99"
+    # The order forms fill in the new phone.
+    order_form = clerk.get("/gemeinde/2581/dolmetschen/neu").text
+    assert re.search(r'<input[^>]*name="orderer_phone"[^>]*value="062 206 11 99"', order_form)

@@ -46,6 +46,7 @@ MATRIX = {
     "/einladung/<token>": ("GET", dict.fromkeys(ROLES, 404)),
     "/passwort-zuruecksetzen/<token>": ("GET", dict.fromkeys(ROLES, 404)),
     "/passwort-vergessen": ("GET", PUBLIC),
+    "/konto": ("GET", ANY_LOGGED_IN),
     "/konto/passwort": ("GET", ANY_LOGGED_IN),
     "/healthz": ("GET", PUBLIC),
     "/static/<path:filename>": ("GET", PUBLIC),

@@ -4,6 +4,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, sessi
 from flask_login import current_user, login_required, login_url, login_user, logout_user
 
 from orders.forms.auth import ChangePasswordForm, ForgotPasswordForm, LoginForm, SetPasswordForm
+from orders.forms.kanton import OwnDetailsForm
 from orders.models import TokenPurpose
 from orders.security import safe_next_url, typed_form_fields
 from orders.services import accounts
@@ -151,6 +152,24 @@ def forgot_password():
             accounts.request_password_reset(form.email.data)
         return render_template("auth/forgot_password_sent.html", email=form.email.data)
     return render_template("auth/forgot_password.html", form=form)
+
+
+@bp.route("/konto", methods=["GET", "POST"])
+@login_required
+def own_details():
+    form = OwnDetailsForm(obj=current_user)
+    if form.validate_on_submit():
+        accounts.update_account(
+            current_user,
+            current_user,
+            name=form.name.data,
+            function=form.function.data or "",
+            phone=form.phone.data or "",
+            municipality=current_user.municipality,
+        )
+        flash("Ihre Angaben sind gespeichert.", "success")
+        return redirect(url_for("auth.own_details"))
+    return render_template("auth/own_details.html", form=form)
 
 
 @bp.route("/konto/passwort", methods=["GET", "POST"])
