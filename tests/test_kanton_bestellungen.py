@@ -498,3 +498,19 @@ def test_another_municipality_gets_404_everywhere(app, olten_user, grenchen_user
     response = grenchen.post(f"/bestellungen/{order.number}/stornieren", data={"csrf_token": token})
     assert response.status_code == 404
     assert db.session.get(Order, order.id).status is OrderStatus.RECEIVED
+
+
+@pytest.mark.parametrize(
+    "url, tab",
+    [
+        ("/kanton/bestellungen", "Eingang"),
+        ("/kanton/katalog", "Katalog"),
+        ("/kanton/exporte", "Meine Exporte"),
+    ],
+)
+def test_the_orders_section_has_its_inbox_catalogue_and_exports_as_tabs(canton, url, tab):
+    tabs = re.search(
+        r'<nav class="tabs" aria-label="Bestellungen">(.*?)</nav>', canton.get(url).text, re.S
+    )
+    assert re.findall(r">([^<]+)</a>", tabs.group(1)) == ["Eingang", "Katalog", "Meine Exporte"]
+    assert re.findall(r'aria-current="page">([^<]+)</a>', tabs.group(1)) == [tab]
