@@ -180,6 +180,9 @@ def test_recording_an_outcome_says_what_is_missing_beside_the_field(live_server,
     page.goto(f"{live_server}/dolmetschen/{booking.number}")
     page.get_by_label("Tatsächliche Dauer in Minuten").fill("75")
     page.get_by_role("button", name="Ergebnis speichern").click()
+    # Said at the top, where the page opens, and beside the question.
+    expect(page.locator(".error-summary")).to_contain_text("Bitte wählen Sie Ja oder Nein.")
+    expect(page.locator(".error-summary")).to_be_in_viewport()
     expect(page.locator("#held-error")).to_contain_text("Bitte wählen Sie Ja oder Nein.")
     expect(page.get_by_label("Tatsächliche Dauer in Minuten")).to_have_value("75")
     page.get_by_label("Ja", exact=True).check()

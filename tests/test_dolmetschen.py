@@ -409,6 +409,20 @@ def test_the_list_shows_the_appointments_whose_outcome_is_missing(clerk):
         'href="/gemeinde/2581/dolmetschen?ergebnis=fehlt">Ergebnis erfassen (1)</a>' in everything
     )
     assert all(b.number in everything for b in (past, upcoming, recorded))
+    # Each run under its name; the past without an outcome is not greyed as done.
+    rows = re.findall(
+        r'<tr class="group-row"><th[^>]*>([^<]+)</th></tr>'
+        r'|<tr( class="muted")?>\s*<td>[^<]*</td>\s*'
+        r'<td><a class="nowrap" href="/dolmetschen/(D-[^"]+)"',
+        everything,
+    )
+    listed = [(group or number, muted) for group, muted, number in rows]
+    assert listed[:3] == [
+        ("Kommende Termine", ""),
+        (upcoming.number, ""),
+        ("Vergangene Termine", ""),
+    ]
+    assert sorted(listed[3:]) == sorted([(past.number, ""), (recorded.number, ' class="muted"')])
     missing = clerk.get("/gemeinde/2581/dolmetschen?ergebnis=fehlt").text
     assert re.findall(r">(D-\d{4}-\d{5})</a>", missing) == [past.number]
     assert 'ergebnis=fehlt" aria-current="page">Ergebnis erfassen (1)</a>' in missing
