@@ -289,24 +289,37 @@ def test_ordering_again_names_what_is_no_longer_offered(clerk):
     db.session.commit()
 
     again = clerk.get(f"{FORM}?vorlage={order.number}").get_data(as_text=True)
-    assert f"Die Angaben und Mengen aus Bestellung {order.number} sind übernommen" in again
+    assert (
+        f"Aus Bestellung {order.number} übernommen: die Lieferadresse, die Bemerkungen und 3 von 4 "
+        "Positionen."
+    ) in again
     assert f'name="qty__{item_id("Willkommensbrief")}__en" type="text" value="30"' in again
-    assert "nicht übernommen:</p>\n  <ul><li>Merkblatt Deutschkurse, Ukrainisch: 12</li></ul>" in (
-        again
+    assert (
+        "Sprache bestellt werden kann:</p>\n  "
+        "<ul><li>Merkblatt Deutschkurse, Ukrainisch: 12</li></ul>" in again
     )
     assert f'name="qty__{courses.id}__uk"' not in again
     # Sent back with a problem, the form still names where it came from and what it left out.
     url = f"{FORM}?vorlage={order.number}"
     page = post_form(clerk, url, {**order_data(delivery_zip="46"), "action": "check"}).text
     assert "Die Postleitzahl hat vier Ziffern" in page
-    assert "sind übernommen" in page and "Merkblatt Deutschkurse, Ukrainisch: 12" in page
+    assert (
+        "übernommen: die Lieferadresse" in page and "Merkblatt Deutschkurse, Ukrainisch: 12" in page
+    )
 
     # Everything still offered: the notice says the order was taken over, and nothing more.
     courses.active = True
     db.session.commit()
     again = clerk.get(f"{FORM}?vorlage={order.number}").get_data(as_text=True)
-    assert "sind übernommen" in again and "nicht übernommen" not in again
-    assert "sind übernommen" not in clerk.get(FORM).get_data(as_text=True)
+    assert "4 von 4 Positionen" in again and "Nicht übernommen" not in again
+    assert "übernommen: die Lieferadresse" not in clerk.get(FORM).get_data(as_text=True)
+    # A colleague ordering the same again is the contact of the new order, not the first orderer.
+    colleague = clerk.application.test_client()
+    make_user("stv@olten.ch", 2581, name="Stefan Stellvertreter")
+    log_in(colleague, "stv@olten.ch")
+    again = colleague.get(f"{FORM}?vorlage={order.number}").text
+    assert re.search(r'<input[^>]*name="contact_email"[^>]*value="stv@olten.ch"', again)
+    assert 'value="Stefan Stellvertreter"' in again and "Dornacherstrasse 1" in again
 
 
 def cancel(client, number: str, data: dict, **kwargs):

@@ -83,8 +83,13 @@ def _form_class(kind: OrderKind, municipality: Municipality) -> type[OrderForm]:
 
 
 def _prefill(municipality: Municipality, template: Order | None) -> dict:
-    """A new order starts from the municipality's address and the user's contact data, or
-    from an earlier order ("order again")."""
+    """A new order starts from the municipality's address, or from an earlier order's address,
+    remarks and quantities ("order again"); the contact is always the person ordering now."""
+    contact = {
+        "contact_name": current_user.name,
+        "contact_email": current_user.email,
+        "contact_phone": current_user.phone,
+    }
     if template is not None:
         data = {
             name: getattr(template, name)
@@ -93,15 +98,12 @@ def _prefill(municipality: Municipality, template: Order | None) -> dict:
                 "delivery_street",
                 "delivery_zip",
                 "delivery_town",
-                "contact_name",
-                "contact_email",
-                "contact_phone",
                 "remarks",
             )
         }
         for line in template.lines:
             data[quantity_field_name(line.item, line.language)] = line.quantity
-        return data
+        return {**data, **contact}
     town = municipality.town.split(" ", 1)
     has_town = len(town) == 2 and town[0].isdigit()
     return {
@@ -109,9 +111,7 @@ def _prefill(municipality: Municipality, template: Order | None) -> dict:
         "delivery_street": municipality.address,
         "delivery_zip": town[0] if has_town else municipality.plz,
         "delivery_town": town[1] if has_town else municipality.name,
-        "contact_name": current_user.name,
-        "contact_email": current_user.email,
-        "contact_phone": current_user.phone,
+        **contact,
     }
 
 
