@@ -277,7 +277,9 @@ def test_history_filters_by_number_status_kind_and_day(app, clerk):
     assert "Keine Bestellungen gefunden." in page and "Filter zurücksetzen" in page
     assert '<option value="versandt" selected>versandt</option>' in page
     page = clerk.get("/gemeinde/2581/bestellungen?von=2026-13-01").text
-    assert re.search(r'<p class="error-message" id="von-error">.*Kein gültiges Datum.</p>', page)
+    assert re.search(
+        r'<p class="error-message" id="von-error">.*«2026-13-01» ist kein gültiges Datum', page
+    )
     assert "Keine Liste, solange der Filter einen Fehler enthält" in page
 
 

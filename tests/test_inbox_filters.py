@@ -111,7 +111,7 @@ def test_an_inverted_range_is_named_beside_the_field_and_lists_nothing(app, cant
 def test_an_unreadable_date_is_named_and_kept(app, canton):
     place_orders(app, 2)
     text = canton.get(INBOX, query_string={"bis": "31.02.2026"}).get_data(as_text=True)
-    assert errors_beside(text, "bis") == ["Kein gültiges Datum."]
+    assert errors_beside(text, "bis") == ["«31.02.2026» ist kein gültiges Datum (Tag.Monat.Jahr)."]
     assert errors_beside(text, "von") == []
     assert 'id="bis" name="bis" type="date" value="31.02.2026"' in text
     # Not the whole inbox as though no end had been given, and no export of it either.
@@ -172,7 +172,10 @@ def test_filter_from_args_names_what_it_leaves_out():
     assert filter_from_args({"von": "2026-01-01", "bis": "2026-01-01"}).errors == {}
     broken = filter_from_args({"von": "gestern", "bis": "2026-01-01", "status": "?"})
     assert broken.date_from is None and broken.status is None
-    assert broken.errors == {"von": "Kein gültiges Datum.", "status": "Unbekannter Status."}
+    assert broken.errors == {
+        "von": "«gestern» ist kein gültiges Datum (Tag.Monat.Jahr).",
+        "status": "Unbekannter Status.",
+    }
     assert filter_from_args({"von": "2026-02-01", "bis": "2026-01-01"}).errors == {
         "von": "«Von» liegt nach «Bis»."
     }

@@ -61,9 +61,9 @@ def test_what_waits_is_counted_and_linked(canton, clerk):
     page = canton.get(START).text
     words = text_of(page)
     oldest = deadlines.today_local() - timedelta(days=6)
-    assert f"2 eingegangen, die älteste seit dem {oldest:%d.%m.%Y}" in words
+    assert f"2 eingegangen, die älteste vom {oldest:%d.%m.%Y}" in words
     assert 'href="/kanton/bestellungen?status=eingegangen"' in page
-    assert f"1 in Bearbeitung, seit dem {deadlines.today_local():%d.%m.%Y}" in words
+    assert f"1 in Bearbeitung, vom {deadlines.today_local():%d.%m.%Y}" in words
     assert 'href="/kanton/bestellungen?status=in_bearbeitung"' in page
     upcoming = db.session.scalars(select(InterpreterRequest).order_by(InterpreterRequest.id))
     upcoming = list(upcoming)[1]
@@ -83,6 +83,6 @@ def test_what_waits_is_counted_and_linked(canton, clerk):
     assert "1 Nachricht fehlgeschlagen: bitte prüfen" in words
     assert 'href="/kanton/postausgang?status=failed"' in page
     waiting = db.session.scalar(select(func.count()).where(OutboxMail.status == MailStatus.PENDING))
-    assert f"{waiting} Nachrichten warten auf den Versand, die älteste seit" in words
+    assert f"{waiting} Nachrichten warten auf den Versand, die älteste vom" in words
     assert 'href="/kanton/postausgang?status=pending"' in page
     assert f'href="/kanton/berichte/selbstdeklarationen?jahr={year_before}"' in page

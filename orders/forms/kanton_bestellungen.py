@@ -24,7 +24,8 @@ from orders.forms.fields import (
 class StatusForm(PortalForm):
     status = SelectField("Neuer Status", validate_choice=True)
     note = TextAreaField(
-        "Bemerkung (bei Stornierung: Grund, geht an die bestellende Person)",
+        "Bemerkung (geht bei «versandt» und «storniert» per E-Mail an die bestellende Person; "
+        "bei einer Stornierung der Grund)",
         validators=[max_length(1000)],
     )
 

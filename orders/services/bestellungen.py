@@ -216,7 +216,8 @@ def filter_values(args: Mapping[str, str]) -> dict[str, str]:
     return {name: args[name] for name in FILTER_ARGS if args.get(name)}
 
 
-INVALID_DATE = "Kein gültiges Datum."
+# The field shows nothing of a value the browser's date picker cannot read: the message names it.
+INVALID_DATE = "«{}» ist kein gültiges Datum (Tag.Monat.Jahr)."
 INVERTED_RANGE = "«Von» liegt nach «Bis»."
 
 
@@ -257,9 +258,9 @@ def filter_from_args(args: Mapping[str, str], look_up: bool = True) -> OrderFilt
     if look_up and bezirk and not municipality_exists(Municipality.bezirk == bezirk):
         errors["bezirk"] = "Unbekannter Bezirk."
     if von and order_filter.date_from is None:
-        errors["von"] = INVALID_DATE
+        errors["von"] = INVALID_DATE.format(von)
     if bis and order_filter.date_to is None:
-        errors["bis"] = INVALID_DATE
+        errors["bis"] = INVALID_DATE.format(bis)
     if order_filter.date_from and order_filter.date_to:
         if order_filter.date_from > order_filter.date_to:
             errors["von"] = INVERTED_RANGE
