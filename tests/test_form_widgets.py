@@ -12,6 +12,7 @@ from wtforms import StringField
 
 import orders.forms
 from orders.forms.fields import FAST_INPUTS, PortalForm
+from tests.conftest import csrf_token
 
 for module in pkgutil.iter_modules(orders.forms.__path__):
     importlib.import_module(f"orders.forms.{module.name}")
@@ -87,3 +88,16 @@ def test_every_form_a_person_fills_in_leaves_checking_to_the_portal():
         and FILLED_IN.search(body)
     ]
     assert checked_by_the_browser == []
+
+
+def test_a_checkbox_list_asks_for_one_box_not_for_each(app, canton):
+    """«At least one language» is said once for the list: no box is marked required, and the
+    error summary leads to the first box."""
+    page = canton.get("/kanton/katalog/neu").text
+    boxes = re.findall(r'<input id="languages-\d+"[^>]*>', page)
+    assert boxes and not [box for box in boxes if "required" in box]
+    sent = canton.post(
+        "/kanton/katalog/neu",
+        data={"csrf_token": csrf_token(canton, "/kanton/katalog/neu"), "name": "Flyer"},
+    ).text
+    assert '<a href="#languages-0">Sprachen: Bitte wählen Sie mindestens eine Sprache.</a>' in sent

@@ -7,14 +7,13 @@ from wtforms import (
     RadioField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from orders.forms.fields import (
+    CheckboxListField,
     FrancField,
     NumberRange,
     PortalForm,
@@ -69,11 +68,6 @@ class ReportForm(PortalForm):
         return {key for key in FIGURES if self[key].process_errors}
 
 
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
 def _text(key: str, maximum: int = 200) -> StringField:
     return StringField(DECLARATION_FIELDS[key], validators=[max_length(maximum)])
 
@@ -105,12 +99,12 @@ class DeclarationForm(PortalForm):
         validators=[NumberRange(0, 100, "Bitte ein Pensum von 0 bis 100 Prozent.")],
     )
     first_info_held = BooleanField("Unsere Gemeinde führt die Erstinformation durch.")
-    first_info_forms = MultiCheckboxField(
+    first_info_forms = CheckboxListField(
         "Wie findet die Erstinformation statt?",
         choices=[SelectChoice(key, label) for key, label in FIRST_INFO_FORMS.items()],
         invalid_choice_message=CHOICE_MESSAGE,
     )
-    cooperation = MultiCheckboxField(
+    cooperation = CheckboxListField(
         DECLARATION_FIELDS["cooperation"],
         choices=[SelectChoice(key, label) for key, label in COOPERATION.items()],
         invalid_choice_message=CHOICE_MESSAGE,

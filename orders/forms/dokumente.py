@@ -12,8 +12,14 @@ from wtforms import (
 )
 from wtforms.validators import Optional, ValidationError
 
-from orders.forms.fields import PortalForm, input_required, max_length, optional_int, required
-from orders.forms.kanton_bestellungen import CheckboxListField
+from orders.forms.fields import (
+    CheckboxListField,
+    PortalForm,
+    input_required,
+    max_length,
+    optional_int,
+    required,
+)
 from orders.services.uploads import ACCEPTED
 
 

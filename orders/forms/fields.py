@@ -4,7 +4,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
-from wtforms import IntegerField, StringField, widgets
+from wtforms import IntegerField, SelectMultipleField, StringField, widgets
 from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
 from wtforms.widgets.core import clean_key
 
@@ -181,3 +181,17 @@ class FrancField(StringField):
         if isinstance(self.data, int):  # centimes
             return f"{Decimal(self.data) / 100:.2f}"
         return self.data or ""
+
+
+class CheckboxListField(SelectMultipleField):
+    """A choice of several as a list of checkboxes. «At least one» is the list's rule, not each
+    box's: no box carries `required` (a screen reader would call every one of them mandatory,
+    and a browser checking the form would ask for all)."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+    def __iter__(self):
+        for option in super().__iter__():
+            option.flags.required = False
+            yield option

@@ -1,16 +1,10 @@
 """Back-office forms for orders and the catalogue."""
 
-from wtforms import (
-    BooleanField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    TextAreaField,
-)
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from orders.forms.fields import (
+    CheckboxListField,
     NumberRange,
     PortalForm,
     WholeNumberField,
@@ -28,11 +22,6 @@ class StatusForm(PortalForm):
         "bei einer Stornierung der Grund)",
         validators=[max_length(1000)],
     )
-
-
-class CheckboxListField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class CatalogueItemForm(PortalForm):
