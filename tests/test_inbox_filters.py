@@ -197,3 +197,35 @@ def test_a_bfs_number_is_at_most_four_plain_digits(value, expected):
     from orders.services.gemeinden import bfs_number
 
     assert bfs_number(value) == expected
+
+
+def test_the_inbox_lists_the_oldest_first_on_request_across_its_pages(app, canton, monkeypatch):
+    """Orders waiting for the canton are worked off oldest first: «älteste zuerst» pages
+    forward and back in that order, and the order's page leads back to it."""
+    from orders.views.kanton import bestellungen as views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    place_orders(app, 5, bfs_nr=2581)
+    oldest_first = [
+        number
+        for (number,) in db.session.execute(
+            select(Order.number).order_by(Order.created_at, Order.id)
+        )
+    ]
+    args = {"status": "eingegangen", "reihenfolge": "aelteste"}
+    pages, url = [], f"{INBOX}?status=eingegangen&reihenfolge=aelteste"
+    while url:
+        page = canton.get(url).text
+        pages.append(list(links_to_orders(page)))
+        following = re.search(r'<a href="([^"]+)" rel="next"', page)
+        url = html.unescape(following.group(1)) if following else None
+    assert pages == [oldest_first[0:2], oldest_first[2:4], oldest_first[4:]]
+    assert '<option value="aelteste" selected>älteste zuerst</option>' in page
+    back = html.unescape(re.search(r'<a href="([^"]+)" rel="prev"', page).group(1))
+    assert list(links_to_orders(canton.get(back).text)) == oldest_first[2:4]
+    detail = canton.get(links_to_orders(page)[oldest_first[4]]).text
+    assert query(back_link(detail))["reihenfolge"] == [args["reihenfolge"]]
+    newest_first = list(
+        links_to_orders(canton.get(INBOX, query_string={"status": "eingegangen"}).text)
+    )
+    assert newest_first == oldest_first[::-1][:2]

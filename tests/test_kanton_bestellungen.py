@@ -189,6 +189,7 @@ def test_inbox_filters(app, canton):
         + len(OrderStatus)
         + len(OrderKind)
         + db.session.scalar(select(func.count(Municipality.bezirk.distinct())))
+        + 1  # «älteste zuerst»
     )
 
 

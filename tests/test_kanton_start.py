@@ -62,9 +62,9 @@ def test_what_waits_is_counted_and_linked(canton, clerk):
     words = text_of(page)
     oldest = deadlines.today_local() - timedelta(days=6)
     assert f"2 eingegangen, die älteste vom {oldest:%d.%m.%Y}" in words
-    assert 'href="/kanton/bestellungen?status=eingegangen"' in page
+    assert 'href="/kanton/bestellungen?status=eingegangen&amp;reihenfolge=aelteste"' in page
     assert f"1 in Bearbeitung, vom {deadlines.today_local():%d.%m.%Y}" in words
-    assert 'href="/kanton/bestellungen?status=in_bearbeitung"' in page
+    assert 'href="/kanton/bestellungen?status=in_bearbeitung&amp;reihenfolge=aelteste"' in page
     upcoming = db.session.scalars(select(InterpreterRequest).order_by(InterpreterRequest.id))
     upcoming = list(upcoming)[1]
     assert (

@@ -1,4 +1,5 @@
-"""Keyset pagination for long lists ordered newest first: page 500 costs what page 1 costs.
+"""Keyset pagination for long lists ordered newest (or oldest) first: page 500 costs what
+page 1 costs.
 
 A page is found from the key (created_at, id) of the row before it («Weiter») or after it
 («Zurück»), never by skipping rows with OFFSET. The keys travel in the links as cursors.
@@ -9,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Select, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, Select, func, literal, select, tuple_
 
 from orders.extensions import db
 
@@ -97,9 +98,10 @@ def keyset_page(
     number: int = 1,
     offset_page: int | None = None,
     shown: Callable[[Select], Select] | None = None,
+    oldest_first: bool = False,
 ) -> KeysetPage:
-    """One page of `statement` (filtered, not yet ordered) newest first by (created_at, id):
-    its objects when it selects one entity, otherwise its rows.
+    """One page of `statement` (filtered, not yet ordered) newest first by (created_at, id),
+    or oldest first: its objects when it selects one entity, otherwise its rows.
 
     `after`: the page after the row with this cursor; `before`: the page before it; neither:
     the first page. Three queries whatever the depth: the rows, their eager loads, the count.
@@ -119,15 +121,21 @@ def keyset_page(
     if shown is not None:
         statement = shown(statement)
     key = tuple_(created_at, row_id)
-    newest_first = (created_at.desc(), row_id.desc())
+    forward, backward = (created_at.desc(), row_id.desc()), (created_at.asc(), row_id.asc())
+    if oldest_first:
+        forward, backward = backward, forward
+
+    def beyond(cursor_key) -> ColumnElement[bool]:
+        """The rows that come after the cursor's row in the list's order."""
+        return key > tuple_(*cursor_key) if oldest_first else key < tuple_(*cursor_key)
+
+    def ahead_of(cursor_key) -> ColumnElement[bool]:
+        return key < tuple_(*cursor_key) if oldest_first else key > tuple_(*cursor_key)
+
     after_key, before_key = decode(after), decode(before)
     if before_key is not None:
         rows = list(
-            _fetch(
-                statement.where(key > tuple_(*before_key))
-                .order_by(created_at.asc(), row_id.asc())
-                .limit(per_page + 1)
-            )
+            _fetch(statement.where(ahead_of(before_key)).order_by(*backward).limit(per_page + 1))
         )
         has_prev = len(rows) > per_page
         items = list(reversed(rows[:per_page]))
@@ -135,7 +143,7 @@ def keyset_page(
     elif after_key is None and offset_page and offset_page > 1:
         rows = list(
             _fetch(
-                statement.order_by(*newest_first)
+                statement.order_by(*forward)
                 .offset((offset_page - 1) * per_page)
                 .limit(per_page + 1)
             )
@@ -145,10 +153,10 @@ def keyset_page(
         has_prev, number = True, offset_page
     else:
         if after_key is not None:
-            statement = statement.where(key < tuple_(*after_key))
+            statement = statement.where(beyond(after_key))
         else:
             number = 1
-        rows = list(_fetch(statement.order_by(*newest_first).limit(per_page + 1)))
+        rows = list(_fetch(statement.order_by(*forward).limit(per_page + 1)))
         has_next = len(rows) > per_page
         items = rows[:per_page]
         has_prev = after_key is not None

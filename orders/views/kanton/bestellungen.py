@@ -28,6 +28,8 @@ PAGE_SIZE = 50
 # What an order's page carries of the inbox besides its filters to lead back to it: the page's
 # position (paging.cursor_args reads "nach", "vor", "seite" and old "page").
 POSITION_ARGS = ("nach", "vor", "seite", "page")
+# «reihenfolge=aelteste»: the oldest first, as orders waiting for the canton are worked off.
+ORDER_ARG, OLDEST_FIRST = "reihenfolge", "aelteste"
 
 
 def filters_from_request() -> bestellungen.OrderFilter:
@@ -37,7 +39,9 @@ def filters_from_request() -> bestellungen.OrderFilter:
 def list_args_from_request() -> dict[str, str]:
     """The inbox's arguments in this request, known names only; url_for encodes the values,
     so a link built from them stays on the inbox whatever they hold."""
-    position = {name: request.args[name] for name in POSITION_ARGS if request.args.get(name)}
+    position = {
+        name: request.args[name] for name in (*POSITION_ARGS, ORDER_ARG) if request.args.get(name)
+    }
     return {**bestellungen.filter_values(request.args), **position}
 
 
@@ -55,6 +59,7 @@ def index():
             Order.id,
             per_page=PAGE_SIZE,
             shown=bestellungen.list_rows,
+            oldest_first=request.args.get(ORDER_ARG) == OLDEST_FIRST,
             **paging.cursor_args(request.args),
         )
     )
