@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from orders.extensions import db
-from orders.models import InterpreterRequest
+from orders.models import InterpreterRequest, Order
 from orders.services import deadlines
 from tests.conftest import PASSWORD, log_in, make_user
 from tests.test_berichte import ended_period, post_report
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
 
 
-def pages_of(year: int) -> dict[str, list[str]]:
+def pages_of(year: int, order: str, booking: str) -> dict[str, list[str]]:
     return {
         "koordination@kanton.ch": [
             "/kanton/uebersicht",
@@ -32,6 +32,7 @@ def pages_of(year: int) -> dict[str, list[str]]:
             "/kanton/postausgang",
             "/kanton/katalog",
             "/kanton/",
+            f"/kanton/bestellungen/{order}",
         ],
         "clerk@olten.ch": [
             "/gemeinde/2581",
@@ -40,6 +41,9 @@ def pages_of(year: int) -> dict[str, list[str]]:
             "/gemeinde/2581/dolmetschen",
             "/gemeinde/2581/dolmetschen/neu",
             "/gemeinde/2581/berichte",
+            f"/bestellungen/{order}",
+            f"/dolmetschen/{booking}",
+            "/konto",
         ],
     }
 
@@ -59,7 +63,8 @@ def test_no_page_is_wider_than_a_phone(live_server, browser, mail_app):
     db.session.commit()
 
     too_wide = {}
-    for email, urls in pages_of(year).items():
+    order = db.session.scalar(select(Order.number))
+    for email, urls in pages_of(year, order, booking.number).items():
         context = browser.new_context(locale="de-CH", viewport=PHONE)
         page = context.new_page()
         page.goto(f"{live_server}/anmelden")
