@@ -7,10 +7,11 @@ import pytest
 from sqlalchemy import select
 
 from orders.extensions import db
-from orders.models import OutboxMail, User
+from orders.models import Order, OutboxMail, User
 from orders.services import accounts, export_jobs, outbox
 from tests.conftest import log_in, make_user, municipality
 from tests.test_berichte import ended_period, last_year
+from tests.test_bestellungen import submit as submit_order
 from tests.test_kanton_bestellungen import count_queries
 
 
@@ -103,6 +104,17 @@ def test_leitgemeinde_staff_act_for_member_municipalities_only(client, app):
     assert "Deitingen" in page and "Etziken" in page
     for bfs_nr in (2581, 2527):  # not a member
         assert client.get(f"/gemeinde/{bfs_nr}").status_code == 404, bfs_nr
+
+
+def test_a_leitgemeinde_order_is_no_template_for_a_member(client, app):
+    """Ordering again for a member from the lead's own order would fill in the lead's address."""
+    log_in_as_leitgemeinde_derendingen(client)
+    submit_order(client, url="/gemeinde/2517/bestellungen/neu/material")
+    order = db.session.scalar(select(Order))
+    own = client.get(f"/gemeinde/2517/bestellungen/neu/material?vorlage={order.number}")
+    assert own.status_code == 200
+    member = client.get(f"/gemeinde/2516/bestellungen/neu/material?vorlage={order.number}")
+    assert member.status_code == 404
 
 
 def test_dashboards_name_the_leitgemeinde_and_its_members(client, app, kanton_user):

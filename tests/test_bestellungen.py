@@ -297,7 +297,7 @@ def test_ordering_again_names_what_is_no_longer_offered(clerk):
     ) in again
     assert f'name="qty__{item_id("Willkommensbrief")}__en" type="text" value="30"' in again
     assert (
-        "Sprache bestellt werden kann:</p>\n  "
+        "Sprache bestellbar):</p>\n  "
         "<ul><li>Merkblatt Deutschkurse, Ukrainisch: 12</li></ul>" in again
     )
     assert f'name="qty__{courses.id}__uk"' not in again
@@ -322,6 +322,11 @@ def test_ordering_again_names_what_is_no_longer_offered(clerk):
     again = colleague.get(f"{FORM}?vorlage={order.number}").text
     assert re.search(r'<input[^>]*name="contact_email"[^>]*value="stv@olten.ch"', again)
     assert 'value="Stefan Stellvertreter"' in again and "Dornacherstrasse 1" in again
+    # Only an order of this municipality and of this kind is a template for the form.
+    assert (
+        colleague.get(f"/gemeinde/2581/bestellungen/neu/mappen?vorlage={order.number}").status_code
+        == 404
+    )
 
 
 def cancel(client, number: str, data: dict, **kwargs):

@@ -434,6 +434,26 @@ def test_the_list_shows_the_appointments_whose_outcome_is_missing(clerk):
     assert "Ergebnis erfassen" not in clerk.get("/gemeinde/2581/dolmetschen").text
 
 
+def test_heks_confirmation_is_not_recorded_after_the_appointment(clerk):
+    submit(clerk)
+    booking = db.session.scalar(select(InterpreterRequest))
+    url = f"/dolmetschen/{booking.number}"
+    form_page = clerk.get(url).text  # opened before the appointment
+    assert "Bestätigung von HEKS erfassen" in form_page
+    booking.appointment_date = today() - timedelta(days=1)
+    db.session.commit()
+    assert "Bestätigung von HEKS erfassen" not in clerk.get(url).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form_page).group(1)
+    page = clerk.post(
+        f"{url}/bestaetigen",
+        data={"csrf_token": token, "interpreter_name": "A. Tesfay"},
+        follow_redirects=True,
+    ).text
+    assert "Der Termin ist vorbei: bitte erfassen Sie stattdessen das Ergebnis." in page
+    booking = db.session.get(InterpreterRequest, booking.id)
+    assert booking.status is InterpreterStatus.SUBMITTED and booking.interpreter_name == ""
+
+
 def test_confirm_then_record_outcome_counts_for_reporting(clerk, app):
     submit(clerk)
     request = db.session.scalar(select(InterpreterRequest))

@@ -3,10 +3,11 @@ filter that cannot be read says so beside its field instead of listing nothing s
 
 import html
 import re
+from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from orders.extensions import db
 from orders.formatting import local_time
@@ -229,3 +230,43 @@ def test_the_inbox_lists_the_oldest_first_on_request_across_its_pages(app, canto
         links_to_orders(canton.get(INBOX, query_string={"status": "eingegangen"}).text)
     )
     assert newest_first == oldest_first[::-1][:2]
+
+
+def test_a_day_typed_the_swiss_way_filters_like_the_date_pickers():
+    """Browsers without a date picker show a text field: 01.03.2026 is read like 2026-03-01."""
+    from orders.services.bestellungen import filter_from_args
+
+    typed = filter_from_args({"von": "01.03.2026", "bis": "2026-03-31"}, look_up=False)
+    assert (typed.date_from, typed.date_to, typed.errors) == (
+        date(2026, 3, 1),
+        date(2026, 3, 31),
+        {},
+    )
+    long = filter_from_args({"bis": "x" * 500}, look_up=False)
+    assert long.errors["bis"] == f"«{'x' * 20}» ist kein gültiges Datum (Tag.Monat.Jahr)."
+
+
+def test_oldest_first_pages_back_to_the_first_page_with_equal_times(app, canton, monkeypatch):
+    """Orders of the same moment are told apart by their id, in both directions."""
+    from orders.views.kanton import bestellungen as views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    place_orders(app, 5, bfs_nr=2581)
+    same_moment = db.session.scalar(select(Order.created_at))
+    db.session.execute(update(Order).values(created_at=same_moment))
+    db.session.commit()
+    by_id = list(db.session.scalars(select(Order.number).order_by(Order.id)))
+    url, seen = f"{INBOX}?reihenfolge=aelteste", []
+    while True:
+        page = canton.get(url).text
+        seen.append(list(links_to_orders(page)))
+        following = re.search(r'<a href="([^"]+)" rel="next"', page)
+        if not following:
+            break
+        url = html.unescape(following.group(1))
+    assert seen == [by_id[0:2], by_id[2:4], by_id[4:]]
+    for expected in (by_id[2:4], by_id[0:2]):
+        url = html.unescape(re.search(r'<a href="([^"]+)" rel="prev"', page).group(1))
+        page = canton.get(url).text
+        assert list(links_to_orders(page)) == expected
+    assert 'rel="prev"' not in page and "Seite 1 von 3" in page

@@ -214,7 +214,7 @@ def test_inbox_shows_the_wished_date_and_which_are_missed(app, canton):
         shipped.number: f"{yesterday:%d.%m.%Y}",
         undated.number: "–",
     }
-    assert '<th scope="col">Wunschtermin</th>' in page
+    assert '<th scope="col">Liefertermin</th>' in page
 
 
 def test_csv_export_opens_in_excel_with_umlauts(app, canton):

@@ -83,6 +83,6 @@ def test_what_waits_is_counted_and_linked(canton, clerk):
     assert "1 Nachricht fehlgeschlagen: bitte prüfen" in words
     assert 'href="/kanton/postausgang?status=failed"' in page
     waiting = db.session.scalar(select(func.count()).where(OutboxMail.status == MailStatus.PENDING))
-    assert f"{waiting} Nachrichten warten auf den Versand, die älteste vom" in words
+    assert f"{waiting} Nachrichten warten auf den Versand, die älteste seit" in words
     assert 'href="/kanton/postausgang?status=pending"' in page
     assert f'href="/kanton/berichte/selbstdeklarationen?jahr={year_before}"' in page

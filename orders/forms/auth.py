@@ -1,9 +1,10 @@
-"""Login, passwords."""
+"""Login, passwords, a person's own details."""
 
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import EqualTo
 
 from orders.forms.fields import PortalForm, email_address, max_length, required
+from orders.forms.kanton import AccountFieldsForm
 
 
 class LoginForm(PortalForm):
@@ -55,3 +56,11 @@ class ForgotPasswordForm(PortalForm):
         ],
     )
     submit = SubmitField("Link anfordern")
+
+
+class OwnDetailsForm(AccountFieldsForm):
+    """What a person keeps up to date themselves: name, function and phone (the order forms
+    fill in name and phone). Their municipality is the canton's to change."""
+
+    municipality = None
+    submit = SubmitField("Angaben speichern")

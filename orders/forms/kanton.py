@@ -1,4 +1,4 @@
-"""Back-office forms of the canton staff: accounts and municipalities; a person's own details."""
+"""Back-office forms of the canton staff: accounts and municipalities."""
 
 from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import Optional
@@ -55,14 +55,6 @@ class InviteUserForm(AccountFieldsForm):
 
 class EditUserForm(AccountFieldsForm):
     submit = SubmitField("Änderungen speichern")
-
-
-class OwnDetailsForm(AccountFieldsForm):
-    """What a person keeps up to date themselves: name, function and phone (the order forms
-    fill them in). Their address and municipality are the canton's to change."""
-
-    municipality = None
-    submit = SubmitField("Angaben speichern")
 
 
 class MunicipalityForm(PortalForm):

@@ -13,13 +13,16 @@ from orders.forms.fields import (
     optional_int,
     required,
 )
+from orders.models import OrderStatus
+from orders.services.bestellungen import NOTIFY_ORDERER
 
 
 class StatusForm(PortalForm):
     status = SelectField("Neuer Status", validate_choice=True)
     note = TextAreaField(
-        "Bemerkung (geht bei «versandt» und «storniert» per E-Mail an die bestellende Person; "
-        "bei einer Stornierung der Grund)",
+        "Bemerkung (geht bei "
+        + " und ".join(f"«{status.label}»" for status in OrderStatus if status in NOTIFY_ORDERER)
+        + " per E-Mail an die bestellende Person; bei einer Stornierung der Grund)",
         validators=[max_length(1000)],
     )
 

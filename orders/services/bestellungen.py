@@ -222,10 +222,13 @@ INVERTED_RANGE = "«Von» liegt nach «Bis»."
 
 
 def _date_arg(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
+    """A day as a date picker sends it (2026-03-01) or as a person types it (01.03.2026)."""
+    for read in (date.fromisoformat, lambda text: datetime.strptime(text, "%d.%m.%Y").date()):
+        try:
+            return read(value)
+        except ValueError:
+            continue
+    return None
 
 
 def filter_from_args(args: Mapping[str, str], look_up: bool = True) -> OrderFilter:
@@ -258,9 +261,9 @@ def filter_from_args(args: Mapping[str, str], look_up: bool = True) -> OrderFilt
     if look_up and bezirk and not municipality_exists(Municipality.bezirk == bezirk):
         errors["bezirk"] = "Unbekannter Bezirk."
     if von and order_filter.date_from is None:
-        errors["von"] = INVALID_DATE.format(von)
+        errors["von"] = INVALID_DATE.format(von[:20])
     if bis and order_filter.date_to is None:
-        errors["bis"] = INVALID_DATE.format(bis)
+        errors["bis"] = INVALID_DATE.format(bis[:20])
     if order_filter.date_from and order_filter.date_to:
         if order_filter.date_from > order_filter.date_to:
             errors["von"] = INVERTED_RANGE

@@ -85,6 +85,11 @@ def appointment_start(day: date, start: time) -> datetime:
     return datetime.combine(day, start, tzinfo=ZURICH)
 
 
+def appointment_passed(request: InterpreterRequest, now: datetime | None = None) -> bool:
+    """The appointment has begun: from then on its outcome is recorded, not HEKS's answer."""
+    return appointment_start(request.appointment_date, request.start_time) <= (now or utcnow())
+
+
 def is_short_notice(day: date, now: datetime | None = None) -> bool:
     """Less than the lead time (2 working days) ahead: weekends and holidays do not count."""
     today = local_time(now or utcnow()).date()
@@ -236,10 +241,15 @@ def cancel(request: InterpreterRequest, actor: User, reason: str) -> None:
     db.session.commit()
 
 
-def confirm(request: InterpreterRequest, actor: User, interpreter_name: str) -> None:
-    """Record that HEKS confirmed the booking (by phone or e-mail)."""
+def confirm(
+    request: InterpreterRequest, actor: User, interpreter_name: str, now: datetime | None = None
+) -> None:
+    """Record that HEKS confirmed the booking (by phone or e-mail), before the appointment:
+    after it, its outcome is what is recorded."""
     if request.status is not InterpreterStatus.SUBMITTED:
         raise BookingError("Nur übermittelte Bestellungen können bestätigt werden.")
+    if appointment_passed(request, now):
+        raise BookingError("Der Termin ist vorbei: bitte erfassen Sie stattdessen das Ergebnis.")
     request.status = InterpreterStatus.CONFIRMED
     request.interpreter_name = interpreter_name.strip()
     request.events.append(
@@ -262,7 +272,7 @@ def record_outcome(
     the interpreter lump sum in the half-year report."""
     if not request.status.is_open:
         raise BookingError("Für diesen Einsatz ist kein Ergebnis mehr zu erfassen.")
-    if appointment_start(request.appointment_date, request.start_time) > (now or utcnow()):
+    if not appointment_passed(request, now):
         raise BookingError("Das Ergebnis kann erst nach dem Termin erfasst werden.")
     if held and not (duration_minutes and 0 < duration_minutes <= 600):
         raise BookingError(

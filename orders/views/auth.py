@@ -3,8 +3,13 @@
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_url, login_user, logout_user
 
-from orders.forms.auth import ChangePasswordForm, ForgotPasswordForm, LoginForm, SetPasswordForm
-from orders.forms.kanton import OwnDetailsForm
+from orders.forms.auth import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    OwnDetailsForm,
+    SetPasswordForm,
+)
 from orders.models import TokenPurpose
 from orders.security import safe_next_url, typed_form_fields
 from orders.services import accounts

@@ -22,7 +22,9 @@ from orders.views import confirmed_in_form
 bp = Blueprint("bestellungen", __name__)
 
 # The inbox's filter without its municipality and Bezirk: the list is the municipality's.
-HISTORY_FILTER_ARGS = tuple(set(bestellungen.FILTER_ARGS) - {"gemeinde", "bezirk"})
+HISTORY_FILTER_ARGS = tuple(
+    name for name in bestellungen.FILTER_ARGS if name not in {"gemeinde", "bezirk"}
+)
 PAGE_SIZE = 20
 FOLDER_MAXIMUM = 500
 
@@ -143,6 +145,8 @@ def new(bfs_nr: int, kind: str):
     template = None
     if request.args.get("vorlage"):
         template = order_or_404(current_user, request.args["vorlage"])
+        if template.municipality_id != municipality.id or template.kind is not order_kind:
+            abort(404)
 
     def form_page(form: OrderForm):
         return render_template(
@@ -228,6 +232,7 @@ def cancel(number: str):
     try:
         bestellungen.cancel_by_municipality(order, current_user, reason)
     except bestellungen.OrderError as error:
+        db.session.rollback()
         flash(str(error), "error")
     else:
         flash(f"Die Bestellung {order.number} ist storniert.", "success")

@@ -76,8 +76,9 @@ def index(bfs_nr: int):
         .order_by(
             case((upcoming, 0), else_=1),
             case((upcoming, InterpreterRequest.appointment_date)),
+            case((upcoming, InterpreterRequest.start_time)),
             InterpreterRequest.appointment_date.desc(),
-            InterpreterRequest.start_time,
+            InterpreterRequest.start_time.desc(),
         )
     )
     # «ergebnis=fehlt»: what the dashboard asks to record, the appointments passed without one.
@@ -222,10 +223,7 @@ def _show(booking: InterpreterRequest, outcome_form: OutcomeForm | None = None):
         outcome_form=outcome_form or OutcomeForm(),
         late_cancel=dolmetschen.starts_within_warning(booking),
         may_cancel=dolmetschen.may_cancel(booking),
-        appointment_passed=dolmetschen.appointment_start(
-            booking.appointment_date, booking.start_time
-        )
-        <= utcnow(),
+        appointment_passed=dolmetschen.appointment_passed(booking),
     )
 
 
