@@ -101,6 +101,9 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "ORDER_MAIL_TO": os.environ.get("ORDER_MAIL_TO", "bestellungen@start-integration.so.ch"),
         # HEKS Linguadukt receives interpreter orders by e-mail.
         "HEKS_MAIL_TO": os.environ.get("HEKS_MAIL_TO", "linguadukt@heks.example.org"),
+        # The number the pages give where they ask to call HEKS as well (short notice, a late
+        # cancellation); without one they only ask to call.
+        "HEKS_PHONE": os.environ.get("HEKS_PHONE", ""),
         # The canton's reporting address: notified of every submitted report and declaration.
         "REPORT_MAIL_TO": os.environ.get("REPORT_MAIL_TO", "berichte@start-integration.so.ch"),
         "INTERPRETER_LEAD_WORKING_DAYS": int(os.environ.get("INTERPRETER_LEAD_WORKING_DAYS", "2")),

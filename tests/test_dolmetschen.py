@@ -707,3 +707,27 @@ def test_counts_per_half_year_list_the_municipalities_the_german_way(app, kanton
     page = canton.get("/kanton/dolmetschen/zahlen?jahr=2026").get_data(as_text=True)
     listed = re.findall(r"<tr><td>([^<]+)</td><td>Thierstein</td>", page)
     assert listed == ["Bärschwil", "Beinwil (SO)", "Breitenbach"]
+
+
+def test_where_the_pages_ask_to_call_heks_they_give_its_number(app, clerk):
+    listed = clerk.get("/gemeinde/2581/dolmetschen").text
+    assert "rufen Sie bitte zusätzlich HEKS Linguadukt an." in listed and "tel:" not in listed
+    app.config["HEKS_PHONE"] = "044 360 88 10"
+    try:
+        listed = clerk.get("/gemeinde/2581/dolmetschen").text
+        assert (
+            'zusätzlich HEKS Linguadukt (Telefon <a class="nowrap" href="tel:0443608810">'
+            "044 360 88 10</a>) an." in listed
+        )
+        short = post_form(
+            clerk,
+            FORM,
+            {
+                **booking_data(appointment_date=working_day_after(today(), 1).isoformat()),
+                "called_heks": "y",
+                "action": "check",
+            },
+        ).text
+        assert "Dringend:" in short and 'href="tel:0443608810"' in short
+    finally:
+        app.config["HEKS_PHONE"] = ""
