@@ -1,9 +1,11 @@
 """On a phone (390 px wide, real Chromium) no page scrolls sideways: a wide table scrolls in its
 own frame, and nothing inside it (a hidden text for screen readers) widens the page."""
 
+import re
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from orders.extensions import db
@@ -79,3 +81,40 @@ def test_no_page_is_wider_than_a_phone(live_server, browser, mail_app):
                 too_wide[url] = width
         context.close()
     assert too_wide == {}
+
+
+def test_on_a_phone_the_navigation_folds_behind_a_menu_button(live_server, browser):
+    make_user("koordination@kanton.ch")
+
+    def opened(viewport, javascript=True):
+        context = browser.new_context(
+            locale="de-CH", viewport=viewport, java_script_enabled=javascript
+        )
+        page = context.new_page()
+        page.goto(f"{live_server}/anmelden")
+        page.get_by_label("E-Mail-Adresse").fill("koordination@kanton.ch")
+        page.get_by_label("Passwort").fill(PASSWORD)
+        page.get_by_role("button", name="Anmelden").click()
+        page.wait_for_url(lambda url: "/anmelden" not in url)
+        return page
+
+    page = opened(PHONE)
+    navigation = page.get_by_role("navigation", name="Hauptnavigation")
+    menu = page.get_by_role("button", name="Menü")
+    expect(navigation).to_be_hidden()
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    menu.click()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    navigation.get_by_role("link", name="Dolmetschen").click()
+    expect(page).to_have_url(re.compile(r"/kanton/dolmetschen/$"))
+    page.context.close()
+
+    desktop = opened({"width": 1280, "height": 800})
+    expect(desktop.get_by_role("navigation", name="Hauptnavigation")).to_be_visible()
+    expect(desktop.get_by_role("button", name="Menü")).to_be_hidden()
+    desktop.context.close()
+
+    without_script = opened(PHONE, javascript=False)
+    expect(without_script.get_by_role("navigation", name="Hauptnavigation")).to_be_visible()
+    expect(without_script.get_by_role("button", name="Menü")).to_be_hidden()
+    without_script.context.close()

@@ -48,3 +48,17 @@ document.addEventListener("DOMContentLoaded", function () {
   if (!summary.hasAttribute("tabindex")) summary.setAttribute("tabindex", "-1");
   summary.focus();
 });
+
+// On a phone the main navigation folds behind «Menü» (the CSS decides by the width); the
+// button says whether it is open. Without the script the navigation is always shown.
+document.addEventListener("DOMContentLoaded", function () {
+  var toggle = document.querySelector(".menu-toggle");
+  if (!toggle) return;
+  var header = toggle.closest(".site-header");
+  header.classList.add("menu-folds");
+  toggle.hidden = false;
+  toggle.addEventListener("click", function () {
+    var open = header.classList.toggle("menu-open");
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+});
