@@ -83,8 +83,15 @@ def test_an_order_packed_at_once_is_shipped_in_one_step(app, canton):
     place_orders(app, 1)
     order = db.session.scalar(select(Order))
     url = f"/kanton/bestellungen/{order.number}"
-    offered = re.findall(r'<option value="([a-z_]+)"', canton.get(url).text)
+    page = canton.get(url).text
+    offered = re.findall(r'<option value="([a-z_]+)"', page)
     assert offered == ["in_bearbeitung", "versandt", "storniert"]
+    # Nothing is preset: saving without a choice changes nothing and says so.
+    assert '<select id="status" name="status" required><option value="">– bitte wählen –' in page
+    page = post_form(canton, url, {"status": "", "note": "Post A"}).text
+    assert re.search(r'id="status-error">.*Bitte wählen Sie den neuen Status.</p>', page)
+    assert "Post A</textarea>" in page
+    assert db.session.get(Order, order.id).status is OrderStatus.RECEIVED
     assert post_form(canton, url, {"status": "versandt", "note": ""}).status_code == 302
     order = db.session.get(Order, order.id)
     assert order.status is OrderStatus.SHIPPED

@@ -18,7 +18,12 @@ from orders.services.bestellungen import NOTIFY_ORDERER
 
 
 class StatusForm(PortalForm):
-    status = SelectField("Neuer Status", validate_choice=True)
+    # Chosen, never preset: a status may send the orderer a mail.
+    status = SelectField(
+        "Neuer Status",
+        validate_choice=True,
+        validators=[required("Bitte wählen Sie den neuen Status.")],
+    )
     note = TextAreaField(
         "Bemerkung (geht bei "
         + " und ".join(f"«{status.label}»" for status in OrderStatus if status in NOTIFY_ORDERER)

@@ -112,7 +112,9 @@ def show(number: str):
     list_args = list_args_from_request()
     form = StatusForm()
     allowed = bestellungen.allowed_transitions(order)
-    form.status.choices = [SelectChoice(s.value, s.label) for s in allowed]
+    form.status.choices = [SelectChoice("", "– bitte wählen –")] + [
+        SelectChoice(s.value, s.label) for s in allowed
+    ]
     if form.validate_on_submit():
         try:
             bestellungen.change_status(
@@ -131,7 +133,11 @@ def show(number: str):
             # final status leaves no form to show a message in; the note typed stays.
             flash(_changed_meanwhile(order, OrderStatus(chosen)), "error")
     return render_template(
-        "kanton/bestellungen/show.html", order=order, form=form, list_args=list_args
+        "kanton/bestellungen/show.html",
+        order=order,
+        form=form,
+        list_args=list_args,
+        may_change=bool(allowed),
     )
 
 
