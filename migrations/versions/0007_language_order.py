@@ -31,6 +31,7 @@ languages = sa.table(
 
 
 def _german(name: str) -> str:
+    """orders.formatting.german_sort_key as it was, copied so this migration stays as it is."""
     return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
 
 

@@ -241,14 +241,12 @@ def cancel(request: InterpreterRequest, actor: User, reason: str) -> None:
     db.session.commit()
 
 
-def confirm(
-    request: InterpreterRequest, actor: User, interpreter_name: str, now: datetime | None = None
-) -> None:
+def confirm(request: InterpreterRequest, actor: User, interpreter_name: str) -> None:
     """Record that HEKS confirmed the booking (by phone or e-mail), before the appointment:
     after it, its outcome is what is recorded."""
     if request.status is not InterpreterStatus.SUBMITTED:
         raise BookingError("Nur übermittelte Bestellungen können bestätigt werden.")
-    if appointment_passed(request, now):
+    if appointment_passed(request):
         raise BookingError("Der Termin ist vorbei: bitte erfassen Sie stattdessen das Ergebnis.")
     request.status = InterpreterStatus.CONFIRMED
     request.interpreter_name = interpreter_name.strip()
@@ -365,18 +363,17 @@ def filtered_requests(found: InterpreterFilter, today: date | None = None) -> Se
     """Interpreter orders matching the filter, latest appointment first; the upcoming ones
     soonest first."""
     today = today or local_time(utcnow()).date()
+    statement = select(InterpreterRequest)
     if found.upcoming:
-        statement = (
-            select(InterpreterRequest)
-            .where(InterpreterRequest.appointment_date >= today)
-            .order_by(InterpreterRequest.appointment_date, InterpreterRequest.start_time)
+        statement = statement.where(InterpreterRequest.appointment_date >= today).order_by(
+            InterpreterRequest.appointment_date, InterpreterRequest.start_time
         )
     else:
-        statement = select(InterpreterRequest).order_by(
+        if found.upcoming is False:
+            statement = statement.where(InterpreterRequest.appointment_date < today)
+        statement = statement.order_by(
             InterpreterRequest.appointment_date.desc(), InterpreterRequest.start_time.desc()
         )
-    if found.upcoming is False:
-        statement = statement.where(InterpreterRequest.appointment_date < today)
     if found.bfs_nr is not None:
         statement = statement.where(
             InterpreterRequest.municipality_id.in_(

@@ -42,7 +42,10 @@ class Reporting:
     half: int | None
     due: date
     rows: list[berichte.OverviewRow]
-    counts: Counter
+
+    @property
+    def counts(self) -> Counter:
+        return berichte.status_counts(self.rows)
 
 
 @dataclass(frozen=True)
@@ -84,14 +87,12 @@ def for_canton(today: date | None = None) -> Worklist:
             half,
             deadlines.report_due(year, half),
             reports,
-            berichte.status_counts(reports),
         ),
         declarations=Reporting(
             today.year - 1,
             None,
             deadlines.declaration_due(today.year - 1),
             declarations,
-            berichte.status_counts(declarations),
         ),
         pending_mails=mails.get(MailStatus.PENDING, Queue()),
         failed_mails=mails.get(MailStatus.FAILED, Queue()),
