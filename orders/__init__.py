@@ -61,7 +61,16 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from orders.views import auth, berichte, bestellungen, dashboard, dolmetschen, errors, health
+    from orders.views import (
+        auth,
+        berichte,
+        bestellungen,
+        dashboard,
+        dolmetschen,
+        errors,
+        health,
+        vernetzung,
+    )
     from orders.views import dokumente as library
     from orders.views.kanton import berichte as kanton_berichte
     from orders.views.kanton import bestellungen as kanton_bestellungen
@@ -69,6 +78,7 @@ def _register_blueprints(app: Flask) -> None:
     from orders.views.kanton import dolmetschen as kanton_dolmetschen
     from orders.views.kanton import exporte as kanton_exporte
     from orders.views.kanton import gemeinden, outbox, users
+    from orders.views.kanton import vernetzung as kanton_vernetzung
 
     for blueprint in (
         errors.bp,
@@ -87,5 +97,7 @@ def _register_blueprints(app: Flask) -> None:
         kanton_berichte.bp,
         library.bp,
         kanton_dokumente.bp,
+        vernetzung.bp,
+        kanton_vernetzung.bp,
     ):
         app.register_blueprint(blueprint)

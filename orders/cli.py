@@ -4,6 +4,7 @@ import secrets
 import signal
 import time
 from collections.abc import Callable
+from datetime import time as clock_time
 from datetime import timedelta
 
 import click
@@ -93,6 +94,7 @@ def demo():
     db.session.commit()
     _demo_orders(by_bfs)
     _demo_reports(by_bfs)
+    _demo_meetings()
     click.echo("\nDemo-Anmeldungen (nur Entwicklung), alle mit dem Passwort: " + password)
     for email, name, _function, bfs_nr in DEMO_ACCOUNTS:
         where = by_bfs[bfs_nr].name if bfs_nr else "Kanton"
@@ -304,6 +306,30 @@ def reports_tariff(art, rappen, ab, grundlage):
     except payout.TariffError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Tarif {art}: {rappen} Rappen ab {ab:%d.%m.%Y}.")
+
+
+def _demo_meetings() -> None:
+    """Two network meetings ahead, one for two Bezirke and one for all; the same keys make
+    them once."""
+    from orders.services import deadlines, vernetzung
+
+    organiser = accounts.find_by_email(DEMO_ACCOUNTS[0][0])
+    today = deadlines.today_local()
+    for key, title, weeks, bezirke, place in (
+        ("demo-meeting-1", "Vernetzungstreffen Thal-Gäu", 3, ["Gäu", "Thal"], "Rathaus Balsthal"),
+        ("demo-meeting-2", "Vernetzungstreffen alle Bezirke", 9, [], "Rathaus Olten, Saal 2"),
+    ):
+        data = vernetzung.MeetingData(
+            title=title,
+            day=today + timedelta(weeks=weeks),
+            starts_at=clock_time(14, 0),
+            ends_at=clock_time(16, 30),
+            place=place,
+            description="Austausch unter den Integrationsverantwortlichen; Apéro im Anschluss.",
+            bezirke=bezirke,
+            registration_until=None,
+        )
+        vernetzung.create(data, organiser, key)
 
 
 def _demo_reports(by_bfs: dict) -> None:

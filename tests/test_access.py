@@ -13,6 +13,7 @@ from tests.conftest import log_in, make_user, municipality
 from tests.test_berichte import ended_period, last_year
 from tests.test_bestellungen import submit as submit_order
 from tests.test_kanton_bestellungen import count_queries
+from tests.test_vernetzung import announce
 
 
 def record_urls_of(bfs_nr: int) -> list[str]:
@@ -40,6 +41,7 @@ def canton_urls(app) -> list[str]:
         "koordination@kanton.ch"
     )
     job = export_jobs.request_export(coordinator, {"gemeinde": "2581"})
+    meeting = announce()
     return [
         "/kanton/",
         "/kanton/uebersicht",
@@ -70,6 +72,10 @@ def canton_urls(app) -> list[str]:
         "/kanton/dokumente",
         "/kanton/dokumente/neu",
         "/kanton/infomails/neu",
+        "/kanton/vernetzung/neu",
+        f"/kanton/vernetzung/{meeting.id}",
+        f"/kanton/vernetzung/{meeting.id}/teilnehmende.csv",
+        f"/kanton/vernetzung/{meeting.id}/teilnehmende.xlsx",
     ]
 
 
@@ -212,15 +218,17 @@ def test_a_leitgemeinde_stays_with_the_member_it_works_for(client, app):
         ("gemeinde", "/gemeinde/2581", "Übersicht"),
         ("gemeinde", "/gemeinde/2581/bestellungen/neu/mappen", "Bestellungen"),
         ("gemeinde", "/gemeinde/2581/dolmetschen", "Dolmetschende"),
-        ("gemeinde", "/infomails", "Infomails"),
+        ("gemeinde", "/infomails", "Vernetzung"),
+        ("gemeinde", "/vernetzung/kontakte", "Vernetzung"),
         ("kanton", "/kanton/uebersicht", "Übersicht"),
         ("kanton", "/gemeinde/2581", None),
         ("kanton", "/kanton/katalog", "Bestellungen"),
         ("kanton", "/kanton/exporte", "Bestellungen"),
         ("kanton", "/kanton/bestellungen", "Bestellungen"),
-        ("kanton", "/kanton/protokoll", "Protokoll"),
+        ("kanton", "/kanton/protokoll", "Postausgang"),
         ("kanton", "/kanton/postausgang", "Postausgang"),
-        ("kanton", "/kanton/infomails/neu", "Infomails"),
+        ("kanton", "/kanton/infomails/neu", "Vernetzung"),
+        ("kanton", "/kanton/vernetzung/neu", "Vernetzung"),
     ],
 )
 def test_the_main_navigation_marks_the_section_shown(app, client, role, url, section):

@@ -530,7 +530,9 @@ def test_an_infomail_to_one_bezirk_reaches_exactly_its_active_users(mail_app, sm
     )
     grenchen = mail_app.test_client()
     log_in(grenchen, "ib@grenchen.ch")
-    assert "Vernetzungstreffen" not in grenchen.get("/infomails").get_data(as_text=True)
+    assert "Vernetzungstreffen Bezirk Olten" not in grenchen.get("/infomails").get_data(
+        as_text=True
+    )
     assert grenchen.get(f"/infomails/{infomail.id}").status_code == 404
 
 

@@ -86,8 +86,9 @@ def test_canton_writes_checks_and_sends_an_infomail_to_one_bezirk(live_server, s
 
     log_in(page, live_server, "koordination@kanton.ch")
     page.get_by_role("navigation", name="Hauptnavigation").get_by_role(
-        "link", name="Infomails"
+        "link", name="Vernetzung"
     ).click()
+    page.get_by_role("navigation", name="Vernetzung").get_by_role("link", name="Infomails").click()
     page.get_by_role("link", name="Infomail schreiben").click()
     page.get_by_label("Betreff").fill("Vernetzungstreffen Bezirk Olten")
     page.get_by_label("Text").fill(

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from icalendar import Calendar
 from markupsafe import escape
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from orders.extensions import db
 from orders.formatting import ZURICH, local_time
@@ -392,6 +392,18 @@ def errors_of(page: str, field_id: str) -> list[str]:
         rf'<p class="error-message" id="{field_id}-error">(?:<span[^>]*>Fehler:</span> )?(.*?)</p>',
         page,
     )
+
+
+def test_an_unreadable_date_or_time_is_named_as_such_not_as_missing(clerk):
+    page = submit(clerk, appointment_date="31.02.2027", start_time="14 Uhr").text
+    assert errors_of(page, "appointment_date") == [
+        "Bitte geben Sie ein gültiges Datum ein, z. B. 24.11.2026."
+    ]
+    assert errors_of(page, "start_time") == ["Bitte geben Sie die Zeit als HH:MM ein, z. B. 14:30."]
+    empty = submit(clerk, appointment_date="", start_time="").text
+    assert errors_of(empty, "appointment_date") == ["Bitte geben Sie das Datum des Gesprächs an."]
+    assert errors_of(empty, "start_time") == ["Bitte geben Sie die Anfangszeit an."]
+    assert db.session.scalar(select(func.count()).select_from(InterpreterRequest)) == 0
 
 
 def test_the_list_shows_the_appointments_whose_outcome_is_missing(clerk):

@@ -288,3 +288,20 @@ def test_library_search_arguments(clerk, q, kapitel, sprache):
         "/dokumente", query_string={"q": q, "kapitel": kapitel, "sprache": sprache}
     )
     assert response.status_code in (200, 400)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_network_meeting_form(canton, data):
+    from orders.models import NetworkMeeting
+    from tests.test_vernetzung import meeting_form
+
+    url = "/kanton/vernetzung/neu"
+    good = {k: v for k, v in meeting_form().items() if k != "bezirke"} | {"bezirke": "Olten"}
+    fields = data.draw(fields_strategy(good))
+    before = db.session.scalar(select(func.count()).select_from(NetworkMeeting))
+    response = canton.post(url, data={**fields, "csrf_token": token(canton, url)})
+    assert response.status_code < 500
+    if response.status_code == 200:
+        assert 'class="error-message"' in response.get_data(as_text=True)
+        assert db.session.scalar(select(func.count()).select_from(NetworkMeeting)) == before

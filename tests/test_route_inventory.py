@@ -12,6 +12,7 @@ from orders.models import (
     CatalogueItem,
     HalfYearReport,
     InterpreterRequest,
+    NetworkMeeting,
     Order,
     OutboxMail,
     SelfDeclaration,
@@ -24,6 +25,7 @@ from tests.test_berichte import ended_period, last_year, post_declaration, post_
 from tests.test_bestellungen import submit as submit_order
 from tests.test_dokumente import assert_library_unchanged, library_records
 from tests.test_dolmetschen import submit as submit_interpreter
+from tests.test_vernetzung import announce
 
 LOGIN = "login"  # a redirect to the login page
 ROLES = ("anonymous", "gemeinde_a", "leitgemeinde", "kanton")
@@ -122,6 +124,17 @@ MATRIX = {
     "/kanton/dokumente/<int:document_id>/verbergen": ("POST", POST_CANTON),
     "/kanton/dokumente/<int:document_id>/anzeigen": ("POST", POST_CANTON),
     "/kanton/infomails/neu": ("GET", CANTON_ONLY),
+    "/vernetzung": ("GET", ANY_LOGGED_IN),
+    "/vernetzung/kontakte": ("GET", ANY_LOGGED_IN),
+    # A meeting for B's Bezirk (Wasseramt) only; A (Olten) is not invited.
+    "/vernetzung/<int:meeting_id>": ("GET", RECORD_OF_B),
+    # Canton staff organise meetings; they do not register for them.
+    "/vernetzung/<int:meeting_id>/anmelden": ("POST", {**POST_ON_B, "kanton": 404}),
+    "/vernetzung/<int:meeting_id>/abmelden": ("POST", {**POST_ON_B, "kanton": 404}),
+    "/kanton/vernetzung/neu": ("GET", CANTON_ONLY),
+    "/kanton/vernetzung/<int:meeting_id>": ("GET", CANTON_ONLY),
+    "/kanton/vernetzung/<int:meeting_id>/absagen": ("POST", POST_CANTON),
+    "/kanton/vernetzung/<int:meeting_id>/teilnehmende.<fmt>": ("GET", CANTON_ONLY),
 }
 
 
@@ -150,6 +163,7 @@ def records_of_b(app) -> dict:
     # The canton coordinator's own export job (built at once: EXPORTS_IN_REQUEST).
     coordinator = make_user("koordination@kanton.ch")
     job = export_jobs.request_export(coordinator, {})
+    meeting = announce(bezirke=["Wasseramt"])
     return {
         "bfs_nr": B,
         "number": None,  # filled per rule: an order or an interpreter order of B
@@ -160,6 +174,7 @@ def records_of_b(app) -> dict:
         "item_id": db.session.scalar(select(CatalogueItem.id)),
         "tariff_id": db.session.scalar(select(Tariff.id)),
         "job_id": job.id,
+        "meeting_id": meeting.id,
         "token": "kein-gueltiger-token",
         "kind": "material",
         "fmt": "csv",
@@ -221,3 +236,5 @@ def test_every_route_answers_each_role_as_the_matrix_says(app, records_of_b, rol
     assert db.session.scalar(select(HalfYearReport.state)).value == "eingereicht"
     assert db.session.scalar(select(SelfDeclaration.state)).value == "eingereicht"
     assert_library_unchanged()
+    meeting = db.session.scalar(select(NetworkMeeting))
+    assert not meeting.is_cancelled and meeting.registrations == []

@@ -3,8 +3,6 @@
 from flask_wtf.file import FileField
 from wtforms import (
     HiddenField,
-    RadioField,
-    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -13,9 +11,10 @@ from wtforms import (
 from wtforms.validators import Optional, ValidationError
 
 from orders.forms.fields import (
+    BezirkeAudience,
     CheckboxListField,
     PortalForm,
-    input_required,
+    audience_field,
     max_length,
     optional_int,
     required,
@@ -56,7 +55,7 @@ class VersionForm(PortalForm):
     file = FileField("Datei", validators=[file_required])
 
 
-class InfomailForm(PortalForm):
+class InfomailForm(BezirkeAudience, PortalForm):
     subject = StringField(
         "Betreff", validators=[required("Bitte geben Sie einen Betreff ein."), max_length(200)]
     )
@@ -65,14 +64,10 @@ class InfomailForm(PortalForm):
         validators=[required("Bitte schreiben Sie die Nachricht."), max_length(20000)],
         render_kw={"rows": 12},
     )
-    audience = RadioField(
+    audience = audience_field(
         "Empfängerinnen und Empfänger",
-        choices=[
-            SelectChoice("alle", "Alle aktiven Gemeinde-Benutzerinnen und -Benutzer"),
-            SelectChoice("bezirke", "Nur die Gemeinden ausgewählter Bezirke"),
-        ],
-        default="alle",
-        validators=[input_required("Bitte wählen Sie, an wen die Infomail geht.")],
+        "Alle aktiven Gemeinde-Benutzerinnen und -Benutzer",
+        "Bitte wählen Sie, an wen die Infomail geht.",
     )
     bezirke = CheckboxListField("Bezirke")
     documents = SelectMultipleField(
@@ -80,7 +75,3 @@ class InfomailForm(PortalForm):
     )
 
     submission_key = HiddenField()
-
-    def validate_bezirke(self, field):
-        if self.audience.data == "bezirke" and not field.data:
-            raise ValidationError("Bitte wählen Sie mindestens einen Bezirk.")

@@ -54,11 +54,13 @@ class InterpreterForm(PortalForm):
         validators=[input_required("Bitte wählen Sie die Art des Gesprächs.")],
     )
     conversation_other = StringField("Welches Gespräch?", validators=[max_length(200)])
+    # input_required, not required: a date or time typed but unreadable keeps its own message
+    # («z. B. 14:30») instead of the one for an empty field.
     appointment_date = SwissDateField(
-        "Datum", validators=[required("Bitte geben Sie das Datum des Gesprächs an.")]
+        "Datum", validators=[input_required("Bitte geben Sie das Datum des Gesprächs an.")]
     )
     start_time = GermanTimeField(
-        "Beginn", validators=[required("Bitte geben Sie die Anfangszeit an.")]
+        "Beginn", validators=[input_required("Bitte geben Sie die Anfangszeit an.")]
     )
     duration_minutes = SelectField(
         "Voraussichtliche Dauer",

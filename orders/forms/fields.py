@@ -4,7 +4,14 @@ from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
-from wtforms import IntegerField, SelectMultipleField, StringField, widgets
+from wtforms import (
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectMultipleField,
+    StringField,
+    widgets,
+)
 from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
 from wtforms.widgets.core import clean_key
 
@@ -195,3 +202,30 @@ class CheckboxListField(SelectMultipleField):
         for option in super().__iter__():
             option.flags.required = False
             yield option
+
+
+def audience_field(label: str, everyone: str, message: str) -> RadioField:
+    """Everyone, or the municipalities of the Bezirke chosen in a `bezirke` field beside it
+    (the audience of an infomail, the invited of a network meeting); see BezirkeAudience."""
+    return RadioField(
+        label,
+        choices=[
+            SelectChoice("alle", everyone),
+            SelectChoice("bezirke", "Nur die Gemeinden ausgewählter Bezirke"),
+        ],
+        default="alle",
+        validators=[input_required(message)],
+    )
+
+
+class BezirkeAudience:
+    """For a form with an `audience_field` named audience and a CheckboxListField bezirke."""
+
+    def validate_bezirke(self, field):
+        if self.audience.data == "bezirke" and not field.data:
+            raise ValidationError("Bitte wählen Sie mindestens einen Bezirk.")
+
+    @property
+    def chosen_bezirke(self) -> list[str]:
+        """The Bezirke chosen; none for everyone."""
+        return list(self.bezirke.data or []) if self.audience.data == "bezirke" else []

@@ -20,6 +20,7 @@ from orders.models.interpreting import (
     InterpreterStatus,
     Setting,
 )
+from orders.models.meetings import MeetingRegistration, NetworkMeeting
 from orders.models.orders import (
     NumberSequence,
     Order,
@@ -82,4 +83,6 @@ __all__ = [
     "DocumentVisit",
     "Infomail",
     "StoredFile",
+    "MeetingRegistration",
+    "NetworkMeeting",
 ]

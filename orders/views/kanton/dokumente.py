@@ -7,9 +7,11 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
+from orders.emails import portal_url
 from orders.extensions import db
+from orders.formatting import format_date
 from orders.forms.dokumente import DocumentFields, InfomailForm, NewDocumentForm, VersionForm
-from orders.models import Chapter, Document, Language
+from orders.models import Chapter, Document, Language, NetworkMeeting
 from orders.services import catalogue, dokumente, infomails
 from orders.services.uploads import (
     ACCEPT_ATTRIBUTE,
@@ -164,12 +166,36 @@ def unhide(document_id: int):
     return redirect(url_for("kanton_dokumente.edit", document_id=document.id), 303)
 
 
+def _invitation(meeting_id: str | None) -> dict:
+    """An infomail inviting to a network meeting (?treffen=<id>), to the Bezirke invited:
+    subject, text and audience proposed, for the canton to adapt before sending."""
+    meeting = (
+        db.session.get(NetworkMeeting, int(meeting_id))
+        if meeting_id and meeting_id.isascii() and meeting_id.isdigit() and len(meeting_id) < 10
+        else None
+    )
+    if meeting is None:
+        return {}
+    return {
+        "subject": f"Einladung: {meeting.title}, {format_date(meeting.day)}",
+        "body": render_template(
+            "kanton/vernetzung/invitation.txt",
+            meeting=meeting,
+            link=portal_url("vernetzung.show", meeting_id=meeting.id),
+        ),
+        "audience": "bezirke" if meeting.bezirke else "alle",
+        "bezirke": meeting.bezirke,
+    }
+
+
 @bp.route("/infomails/neu", methods=["GET", "POST"])
 @kanton_required
 def infomail_new():
     """Write, check (with the number of recipients), then send."""
     if request.method == "GET":
-        form = InfomailForm(data={"submission_key": uuid.uuid4().hex})
+        form = InfomailForm(
+            data={"submission_key": uuid.uuid4().hex, **_invitation(request.args.get("treffen"))}
+        )
     else:
         form = InfomailForm()
     form.bezirke.choices = [SelectChoice(b, b) for b in bezirke()]
@@ -186,7 +212,7 @@ def infomail_new():
             form=form,
             everyone=len(infomails.recipients([])),
         )
-    chosen_bezirke = list(form.bezirke.data or []) if form.audience.data == "bezirke" else []
+    chosen_bezirke = form.chosen_bezirke
     chosen = set(form.documents.data or [])
     documents = [d for d in visible if str(d.id) in chosen]
     if action != "send":

@@ -36,6 +36,8 @@ def _object_url(event: AuditEvent) -> str | None:
         return url_for("kanton_bestellungen.show", number=number)
     if event.object_type == "InterpreterRequest" and number:
         return url_for("dolmetschen.show", number=number)
+    if event.object_type == "NetworkMeeting" and event.object_id:
+        return url_for("kanton_vernetzung.edit", meeting_id=event.object_id)
     if event.object_type == "Tariff":
         return url_for("kanton_berichte.tariffs")
     return None
