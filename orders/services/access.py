@@ -8,6 +8,14 @@ from orders.models import Municipality, User
 from orders.services.gemeinden import sorted_by_name
 
 
+def addressed_to(bezirke: list[str], user: User) -> bool:
+    """Whether something sent to the municipalities of these Bezirke (none: to all) is for
+    the user: canton staff see all of it; Gemeinde staff what is for all or their Bezirk."""
+    if user.is_kanton or not bezirke:
+        return True
+    return user.municipality is not None and user.municipality.bezirk in bezirke
+
+
 def visible_municipalities_query(user: User) -> Select:
     """Municipalities whose data the user may see: all for canton staff; for Gemeinde staff
     their own and, for a Leitgemeinde, its member municipalities."""

@@ -6,7 +6,7 @@ from sqlalchemy import Select, select
 from orders.emails import portal_url
 from orders.extensions import db
 from orders.models import Document, Infomail, Municipality, Role, User
-from orders.services import audit, outbox, submissions
+from orders.services import access, audit, outbox, submissions
 
 
 def recipients_statement(bezirke: list[str]) -> Select:
@@ -88,9 +88,7 @@ def send(
 def visible_to(infomail: Infomail, user: User) -> bool:
     """Canton staff read every infomail; Gemeinde staff those sent to everyone or to the Bezirk
     of their municipality."""
-    if user.is_kanton or not infomail.bezirke:
-        return True
-    return user.municipality is not None and user.municipality.bezirk in infomail.bezirke
+    return access.addressed_to(infomail.bezirke, user)
 
 
 def visible_infomails(user: User) -> list[Infomail]:

@@ -10,10 +10,11 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from orders.emails import vernetzung as mails
 from orders.extensions import db
-from orders.formatting import ZURICH, format_date, local_time
+from orders.formatting import ZURICH, format_date
 from orders.models import MeetingRegistration, Municipality, NetworkMeeting, User
 from orders.models.types import utcnow
-from orders.services import audit, submissions
+from orders.services import access, audit, submissions
+from orders.services.deadlines import today_local
 
 # The fields whose change those registered are told about (with a new calendar file).
 ANNOUNCED = ("day", "starts_at", "ends_at", "place")
@@ -45,25 +46,20 @@ def begins_at(meeting: NetworkMeeting) -> datetime:
     return datetime.combine(meeting.day, meeting.starts_at, tzinfo=ZURICH)
 
 
-def has_begun(meeting: NetworkMeeting, now: datetime | None = None) -> bool:
-    return (now or utcnow()) >= begins_at(meeting)
+def has_begun(meeting: NetworkMeeting) -> bool:
+    return utcnow() >= begins_at(meeting)
 
 
-def registration_open(meeting: NetworkMeeting, now: datetime | None = None) -> bool:
+def registration_open(meeting: NetworkMeeting) -> bool:
     """Open until the meeting begins, or to the end of its last day of registration."""
-    now = now or utcnow()
-    if meeting.is_cancelled or has_begun(meeting, now):
+    if meeting.is_cancelled or has_begun(meeting):
         return False
-    return (
-        meeting.registration_until is None or local_time(now).date() <= meeting.registration_until
-    )
+    return meeting.registration_until is None or today_local() <= meeting.registration_until
 
 
 def invited(meeting: NetworkMeeting, user: User) -> bool:
     """Canton staff see every meeting; Gemeinde staff those for all Bezirke or their own."""
-    if user.is_kanton or not meeting.bezirke:
-        return True
-    return user.municipality is not None and user.municipality.bezirk in meeting.bezirke
+    return access.addressed_to(meeting.bezirke, user)
 
 
 def meetings_for(user: User) -> list[NetworkMeeting]:
@@ -80,7 +76,7 @@ def meetings_for(user: User) -> list[NetworkMeeting]:
 
 def split_upcoming(meetings: list[NetworkMeeting]) -> tuple[list, list]:
     """(upcoming, soonest first; past, latest first): a meeting is past once its day is."""
-    today = local_time(utcnow()).date()
+    today = today_local()
     upcoming = [meeting for meeting in meetings if meeting.day >= today]
     past = [meeting for meeting in meetings if meeting.day < today]
     return upcoming[::-1], past
@@ -261,7 +257,7 @@ def unregister(meeting: NetworkMeeting, user: User) -> bool:
 def contact_list() -> list[Municipality]:
     """The participating municipalities that exist today, by Bezirk and name, each with its
     Leitgemeinde: the contacts the canton keeps for them (Kontaktliste Gemeinden)."""
-    today = local_time(utcnow()).date()
+    today = today_local()
     return list(
         db.session.scalars(
             select(Municipality)
