@@ -37,6 +37,11 @@ def format_number(value: int | Decimal) -> str:
     return f"{value:,}".replace(",", "'")
 
 
+def format_people(count: int) -> str:
+    """1 -> 1 Person, 1234 -> 1'234 Personen"""
+    return f"{format_number(count)} {'Person' if count == 1 else 'Personen'}"
+
+
 def format_chf(value: Decimal | int | None) -> str:
     """Decimal('1234.5') -> CHF 1'234.50"""
     if value is None:
@@ -101,6 +106,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_number, "number")
+    app.add_template_filter(format_people, "people")
     app.add_template_filter(format_chf, "chf")
     app.add_template_filter(format_centimes, "centimes")
     app.add_template_filter(format_amount, "amount")

@@ -130,8 +130,8 @@ def test_dashboards_name_the_leitgemeinde_and_its_members(client, app, kanton_us
         page = client.get("/gemeinde/2517").get_data(as_text=True)
     # the login session, the recent orders, the municipalities the user acts for (the members
     # are among those, not queried again), what is still due: reports, declarations,
-    # interpreter outcomes
-    assert len(statements) == 6, statements
+    # interpreter outcomes; the next network meeting
+    assert len(statements) == 7, statements
     assert "Leitgemeinde für Deitingen, Etziken" in page
     assert "Mitglied der Leitgemeinde Derendingen" in client.get("/gemeinde/2516").get_data(
         as_text=True

@@ -24,6 +24,7 @@ from orders.formatting import (
     format_date,
     format_datetime,
     format_number,
+    format_people,
     select_options,
     status_tag,
 )
@@ -321,6 +322,12 @@ def test_de_ch_formats():
     assert format_chf(Decimal("1234")) == "CHF 1'234.00"
     assert format_chf(Decimal("1234567.5")) == "CHF 1'234'567.50"
     assert format_number(106000) == "106'000"
+    assert [format_people(n) for n in (0, 1, 2, 1234)] == [
+        "0 Personen",
+        "1 Person",
+        "2 Personen",
+        "1'234 Personen",
+    ]
 
 
 @pytest.mark.parametrize("centimes", [0, 5, 99, 100, 123450, 123456789, -5, -250, -123456])

@@ -190,6 +190,35 @@ def test_registration_closes_after_its_last_day_and_once_the_meeting_began(app, 
     assert db.session.scalar(select(func.count()).select_from(MeetingRegistration)) == 0
 
 
+def next_meeting_on_dashboard(client, bfs_nr: int = 2581) -> str | None:
+    page = client.get(f"/gemeinde/{bfs_nr}").text
+    found = re.search(r'<p class="next-meeting">(.*?)</p>', page, re.S)
+    return found and re.sub(r"\s+", " ", found.group(1))
+
+
+def test_the_start_page_points_to_the_next_meeting_the_clerk_is_invited_to(app, clerk):
+    assert next_meeting_on_dashboard(clerk) is None
+    announce(bezirke=["Lebern"], day=in_days(3), title="Nur Lebern")
+    vernetzung.cancel(announce(day=in_days(4), title="Abgesagt"), "Krank", make_user("k@so.ch"))
+    announce(day=in_days(0), starts_at=time(0, 0), ends_at=None, title="Schon begonnen")
+    later = announce(day=in_days(30), title="Später")
+    soon = announce(bezirke=["Olten"], day=in_days(9), title="Treffen Olten", place="Stadthaus")
+    shown = next_meeting_on_dashboard(clerk)
+    assert f'href="/vernetzung/{soon.id}">Treffen Olten</a>' in shown
+    assert f"{in_days(9).strftime('%d.%m.%Y')}, 14:00–16:00 Uhr, Stadthaus" in shown
+    assert "Anmeldung offen bis zum Beginn" in shown
+
+    post_form(clerk, f"/vernetzung/{soon.id}/anmelden", {}, form_url="/vernetzung")
+    assert "Sie sind angemeldet" in next_meeting_on_dashboard(clerk)
+    soon.registration_until = in_days(-1)
+    db.session.commit()
+    assert "Sie sind angemeldet" in next_meeting_on_dashboard(clerk)
+    post_form(clerk, f"/vernetzung/{soon.id}/abmelden", {}, form_url="/vernetzung")
+    assert next_meeting_on_dashboard(clerk).endswith("Anmeldung geschlossen")
+    vernetzung.cancel(soon, "Raum fehlt", make_user("k2@so.ch"))
+    assert f'href="/vernetzung/{later.id}">Später</a>' in next_meeting_on_dashboard(clerk)
+
+
 def test_canton_staff_organise_and_do_not_register(app, canton):
     meeting = announce()
     url = f"/vernetzung/{meeting.id}"
@@ -218,7 +247,7 @@ def test_a_new_time_is_mailed_to_those_registered_a_new_title_is_not(app, canton
     assert mails_of("meeting_changed") == []
 
     response = post_form(canton, edit, {**values, "starts_at": "15:00", "ends_at": "17:00"})
-    assert "1 Person erhalten die Änderung" in canton.get(response.location).text
+    assert "1 Person erhält die Änderung" in canton.get(response.location).text
     [change] = mails_of("meeting_changed")
     event = calendar_of(change).walk("VEVENT")[0]
     assert event["sequence"] == 1 and event.decoded("dtstart").time() == time(15, 0)
@@ -240,7 +269,9 @@ def test_a_cancelled_meeting_is_mailed_and_takes_no_registrations(app, canton, c
     response = post_form(
         canton, f"{edit}/absagen", {"cancel-reason": "Zu wenige Anmeldungen"}, form_url=edit
     )
-    assert "1 Personen" not in canton.get(response.location).text
+    assert (
+        "Das Treffen ist abgesagt. 1 Person erhält die Absage" in canton.get(response.location).text
+    )
     [cancellation] = mails_of("meeting_cancelled")
     assert cancellation.subject.startswith("ABGESAGT: Treffen Thal")
     assert "Grund: Zu wenige Anmeldungen" in cancellation.body_text

@@ -559,7 +559,7 @@ def submit_declaration(
         problems = check_declaration(declaration.data, submit=True)
         if problems:
             raise problems[0]
-        tariffs = payout.tariffs_on(date(declaration.year, 12, 31))
+        tariffs = payout.tariffs_on(deadlines.year_end(declaration.year))
         base = payout.base_contribution(declaration.data.get("foreign_residents"), tariffs)
     except (ReportError, payout.MissingTariff):
         db.session.rollback()
@@ -830,7 +830,7 @@ def report_overview(year: int, half: int, bezirk: str | None = None) -> list[Ove
 
 
 def declaration_overview(year: int, bezirk: str | None = None) -> list[OverviewRow]:
-    ends, due = date(year, 12, 31), deadlines.declaration_due(year)
+    ends, due = deadlines.year_end(year), deadlines.declaration_due(year)
     declarations = {
         d.municipality_id: d
         for d in db.session.scalars(select(SelfDeclaration).where(SelfDeclaration.year == year))

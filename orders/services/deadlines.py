@@ -39,8 +39,13 @@ def period_ended(year: int, half: int, today: date) -> bool:
     return today > period_end(year, half)
 
 
+def year_end(year: int) -> date:
+    """The last day of the year that a self-declaration covers."""
+    return date(year, 12, 31)
+
+
 def year_ended(year: int, today: date) -> bool:
-    return today > date(year, 12, 31)
+    return today > year_end(year)
 
 
 def is_late(due: date, submitted_at: datetime) -> bool:

@@ -205,7 +205,7 @@ def tariffs_in_use(tariffs: list[Tariff]) -> set[int]:
         )
     }
     declaration_days = {
-        date(year, 12, 31)
+        deadlines.year_end(year)
         for year in db.session.scalars(
             select(SelfDeclaration.year)
             .join(DeclarationVersion, DeclarationVersion.declaration_id == SelfDeclaration.id)

@@ -82,6 +82,20 @@ def split_upcoming(meetings: list[NetworkMeeting]) -> tuple[list, list]:
     return upcoming[::-1], past
 
 
+def next_meeting_for(user: User) -> NetworkMeeting | None:
+    """The next meeting the user is invited to, neither called off nor begun: the start page
+    points to it."""
+    statement = (
+        select(NetworkMeeting)
+        .where(NetworkMeeting.day >= today_local(), NetworkMeeting.cancelled_at.is_(None))
+        .order_by(NetworkMeeting.day, NetworkMeeting.starts_at)
+    )
+    return next(
+        (m for m in db.session.scalars(statement) if invited(m, user) and not has_begun(m)),
+        None,
+    )
+
+
 def visible_meeting_or_none(meeting_id: int, user: User) -> NetworkMeeting | None:
     meeting = db.session.get(NetworkMeeting, meeting_id)
     return meeting if meeting is not None and invited(meeting, user) else None

@@ -1,7 +1,7 @@
 """Gemeinde staff write the half-year report and the yearly self-declaration: drafts saved any
 time, a check page, submission once the period has ended, and a receipt."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -35,7 +35,7 @@ def index(bfs_nr: int):
     declarations = []
     for year in (today.year - 1, today.year):
         record = berichte.find_declaration(municipality, year)
-        ends, due = date(year, 12, 31), deadlines.declaration_due(year)
+        ends, due = deadlines.year_end(year), deadlines.declaration_due(year)
         declarations.append((year, due, record, berichte.status_of(record, ends, due, today)[1]))
     return render_template(
         "berichte/index.html",

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from orders.extensions import db
 from orders.models import Order
-from orders.services import berichte, dolmetschen, worklist
+from orders.services import berichte, dolmetschen, vernetzung, worklist
 from orders.services.access import municipality_or_404, visible_municipalities
 from orders.views.kanton import kanton_required
 
@@ -52,4 +52,18 @@ def municipality(bfs_nr: int):
         switchable=switchable,
         still_due=berichte.still_due(shown),
         outcomes_to_record=dolmetschen.outcomes_to_record(shown.id),
+        **_next_meeting(),
     )
+
+
+def _next_meeting() -> dict:
+    """The next network meeting the user is invited to and, for municipal staff, whether
+    they are registered and may still register."""
+    meeting = vernetzung.next_meeting_for(current_user)
+    if meeting is None or current_user.is_kanton:
+        return {"next_meeting": meeting}
+    return {
+        "next_meeting": meeting,
+        "registered": vernetzung.registration_of(meeting, current_user) is not None,
+        "registration_open": vernetzung.registration_open(meeting),
+    }

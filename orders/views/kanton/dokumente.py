@@ -9,7 +9,7 @@ from wtforms import SelectChoice
 
 from orders.emails import portal_url
 from orders.extensions import db
-from orders.formatting import format_date
+from orders.formatting import format_date, format_people
 from orders.forms.dokumente import DocumentFields, InfomailForm, NewDocumentForm, VersionForm
 from orders.models import Chapter, Document, Language, NetworkMeeting
 from orders.services import catalogue, dokumente, infomails
@@ -68,15 +68,21 @@ def index():
     )
 
 
+def _id_arg(name: str) -> int | None:
+    """A record's id from the query string (?kapitel=3), or None for anything else: ASCII
+    digits only (int() would take "٣" and " 3"), short enough for the database's integer."""
+    value = request.args.get(name, "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
+
+
 @bp.route("/dokumente/neu", methods=["GET", "POST"])
 @kanton_required
 def new():
     form = NewDocumentForm()
     form.chapter.choices = _chapter_choices()
     form.language.choices = _language_choices()
-    chapter = request.args.get("kapitel", "")
-    if request.method == "GET" and chapter.isascii() and chapter.isdigit() and len(chapter) < 10:
-        form.chapter.data = int(chapter)
+    if request.method == "GET" and (chapter_id := _id_arg("kapitel")) is not None:
+        form.chapter.data = chapter_id
     if form.validate_on_submit():
         checked = _checked_file(form)
         if checked is not None:
@@ -166,14 +172,10 @@ def unhide(document_id: int):
     return redirect(url_for("kanton_dokumente.edit", document_id=document.id), 303)
 
 
-def _invitation(meeting_id: str | None) -> dict:
+def _invitation(meeting_id: int | None) -> dict:
     """An infomail inviting to a network meeting (?treffen=<id>), to the Bezirke invited:
     subject, text and audience proposed, for the canton to adapt before sending."""
-    meeting = (
-        db.session.get(NetworkMeeting, int(meeting_id))
-        if meeting_id and meeting_id.isascii() and meeting_id.isdigit() and len(meeting_id) < 10
-        else None
-    )
+    meeting = db.session.get(NetworkMeeting, meeting_id) if meeting_id is not None else None
     if meeting is None:
         return {}
     return {
@@ -194,7 +196,7 @@ def infomail_new():
     """Write, check (with the number of recipients), then send."""
     if request.method == "GET":
         form = InfomailForm(
-            data={"submission_key": uuid.uuid4().hex, **_invitation(request.args.get("treffen"))}
+            data={"submission_key": uuid.uuid4().hex, **_invitation(_id_arg("treffen"))}
         )
     else:
         form = InfomailForm()
@@ -231,6 +233,6 @@ def infomail_new():
         sender=current_user,
         submission_key=form.submission_key.data,
     )
-    people = "1 Person" if sent.recipient_count == 1 else f"{sent.recipient_count} Personen"
+    people = format_people(sent.recipient_count)
     flash(f"Die Infomail «{sent.subject}» ist an {people} im Postausgang.", "success")
     return redirect(url_for("dokumente.infomail", infomail_id=sent.id), 303)

@@ -7,6 +7,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from orders.extensions import db
+from orders.formatting import format_people
 from orders.forms.vernetzung import CancelMeetingForm, MeetingForm
 from orders.models import NetworkMeeting
 from orders.services import exports, vernetzung
@@ -76,14 +77,15 @@ def edit(meeting_id: int):
         form.audience.data = "bezirke" if meeting.bezirke else "alle"
     if form.validate_on_submit():
         informed = vernetzung.update(meeting, _meeting_data(form), current_user)
-        told = f" {_people(informed)} erhalten die Änderung per E-Mail." if informed else ""
+        told = f" {_receive(informed)} die Änderung per E-Mail." if informed else ""
         flash(f"Die Angaben sind gespeichert.{told}", "success")
         return redirect(url_for("kanton_vernetzung.edit", meeting_id=meeting.id), 303)
     return _edit_page(meeting, form, CancelMeetingForm(prefix="cancel"))
 
 
-def _people(count: int) -> str:
-    return "1 Person" if count == 1 else f"{count} Personen"
+def _receive(count: int) -> str:
+    """«1 Person erhält», «3 Personen erhalten»."""
+    return f"{format_people(count)} {'erhält' if count == 1 else 'erhalten'}"
 
 
 @bp.post("/<int:meeting_id>/absagen")
@@ -96,9 +98,7 @@ def cancel(meeting_id: int):
         form.audience.data = "bezirke" if meeting.bezirke else "alle"
         return _edit_page(meeting, form, cancel_form), 422
     informed = vernetzung.cancel(meeting, cancel_form.reason.data, current_user)
-    flash(
-        f"Das Treffen ist abgesagt. {_people(informed)} erhalten die Absage per E-Mail.", "success"
-    )
+    flash(f"Das Treffen ist abgesagt. {_receive(informed)} die Absage per E-Mail.", "success")
     return redirect(url_for("kanton_vernetzung.edit", meeting_id=meeting.id), 303)
 
 
