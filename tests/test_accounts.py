@@ -336,6 +336,7 @@ def test_a_person_keeps_their_own_name_function_and_phone(clerk, olten_user):
     # A name is needed; what was typed stays, the message beside the field.
     page = post_form(clerk, "/konto", {"name": " ", "function": "Schalter", "phone": "062 1"}).text
     assert re.search(r'id="name-error">.*Bitte geben Sie den Namen ein.</p>', page)
+    assert re.search(r'id="phone-error">.*Bitte geben Sie eine Telefonnummer an', page)
     assert 'value="062 1"' in page and 'value="Schalter"' in page
 
     response = post_form(

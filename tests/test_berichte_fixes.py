@@ -2,6 +2,7 @@
 reproduced with two app contexts (two sessions), merged municipalities, missing tariffs,
 query counts, missed reminder days, the payout table's state marker and tariff entry."""
 
+import re
 from datetime import date
 
 import pytest
@@ -431,3 +432,110 @@ def test_suggestions_come_from_held_count_per_conversation_type(client, olten_us
         "first_info_interpreter": 1,
         "integration_interpreter": 1,
     }
+
+
+# --- second review: organisation model, address, confirmation anew, mail, tabs ---------------
+
+
+def is_checked(page: str, name: str, value: str = "y") -> bool:
+    """Whether the form's checkbox or radio button `name` with `value` is ticked."""
+    field = re.search(rf'<input [^>]*name="{name}"[^>]*value="{value}"[^>]*>', page)
+    return " checked" in field[0]
+
+
+def test_a_member_municipality_is_prefilled_and_shown_as_member(app, kanton_user):
+    derendingen, subingen = municipality(2517), municipality(2532)
+    subingen.lead = derendingen
+    db.session.commit()
+    make_user("ib@derendingen.ch", 2517)
+    client = app.test_client()
+    log_in(client, "ib@derendingen.ch")
+    page = client.get(f"/gemeinde/2532/selbstdeklaration/{last_year()}").text
+    assert "Mitglied einer Leitgemeinde" in page
+    assert is_checked(page, "organisation_model", "mitglied")
+    lead = client.get(f"/gemeinde/2517/selbstdeklaration/{last_year()}").text
+    assert is_checked(lead, "organisation_model", "leit")
+    assert post_declaration(client, bfs_nr=2532, organisation_model="mitglied").status_code == 303
+    canton = app.test_client()
+    log_in(canton, "koordination@kanton.ch")
+    shown = canton.get(f"/kanton/berichte/selbstdeklarationen/2532/{last_year()}").text
+    assert "<td>Mitglied einer Leitgemeinde</td>" in shown
+
+
+def test_the_contact_address_is_prefilled_with_postcode_and_town(app):
+    derendingen, olten = municipality(2517), municipality(2581)
+    derendingen.address, derendingen.town = "Hauptstrasse 43", "4552 Derendingen"
+    olten.address = "Dornacherstrasse 1"
+    db.session.commit()
+    prefilled, _ = berichte.declaration_prefill(derendingen, last_year())
+    assert prefilled["contact_address"] == "Hauptstrasse 43, 4552 Derendingen"
+    # Without a town maintained by the canton: the postcode and the municipality's name.
+    prefilled, _ = berichte.declaration_prefill(olten, last_year())
+    assert prefilled["contact_address"] == "Dornacherstrasse 1, 4600 Olten"
+
+
+def test_a_reopened_declaration_must_be_confirmed_anew(clerk, kanton_user):
+    year = last_year()
+    post_declaration(clerk, year=year)
+    declaration = berichte.find_declaration(municipality(2581), year)
+    berichte.reopen_declaration(declaration, kanton_user, "Die Zahl stimmt nicht.")
+    url = f"/gemeinde/2581/selbstdeklaration/{year}"
+    form = clerk.get(url).text
+    assert not is_checked(form, "confirmed")
+    assert 'value="Stefanie Stadträtin"' in form  # the signatory stays
+    page = post_declaration(clerk, year=year, foreign_residents="5400", confirmed=None).text
+    assert "Bitte bestätigen Sie, dass die Angaben korrekt sind." in page
+    db.session.refresh(declaration)
+    assert declaration.state is ReportState.REOPENED and len(declaration.versions) == 1
+    assert post_declaration(clerk, year=year, foreign_residents="5400").status_code == 303
+
+
+def test_a_reopened_report_must_be_confirmed_anew(clerk, kanton_user):
+    post_report(clerk)
+    report = berichte.find_report(municipality(2581), *ended_period())
+    berichte.reopen_report(report, kanton_user, "Die Gespräche fehlen.")
+    year, half = ended_period()
+    assert not is_checked(
+        clerk.get(f"/gemeinde/2581/berichte/{year}/{half}").text, "documents_filed"
+    )
+    page = post_report(clerk, documents_filed=None).text
+    assert "Bitte bestätigen Sie, dass die unterzeichneten Gesprächsleitfäden" in page
+    assert post_report(clerk).status_code == 303
+
+
+def test_the_reopening_mail_names_the_record_with_its_article(clerk, kanton_user):
+    post_report(clerk)
+    post_declaration(clerk)
+    olten = municipality(2581)
+    berichte.reopen_report(berichte.find_report(olten, *ended_period()), kanton_user, "Grund")
+    berichte.reopen_declaration(berichte.find_declaration(olten, last_year()), kanton_user, "Grund")
+    report_mail, declaration_mail = db.session.scalars(
+        select(OutboxMail).where(OutboxMail.kind == "report_reopened").order_by(OutboxMail.id)
+    )
+    year, half = ended_period()
+    for mail, named in (
+        (report_mail, f"hat den Halbjahresbericht {half}. Halbjahr {year} der Gemeinde Olten"),
+        (declaration_mail, f"hat die Selbstdeklaration {last_year()} der Gemeinde Olten"),
+    ):
+        for body in (mail.body_text, mail.body_html):
+            assert named in body
+            assert "Sehr geehrte Damen und Herren" in body and "Guten Tag" not in body
+
+
+def test_the_reports_tabs_mark_the_one_shown(clerk, canton):
+    post_report(clerk)
+    post_declaration(clerk)
+    year, half = ended_period()
+    declarations = "/kanton/berichte/selbstdeklarationen"
+    pages = {
+        "/kanton/berichte/": "Halbjahresberichte",
+        f"/kanton/berichte/2581/{year}/{half}": "Halbjahresberichte",
+        declarations: "Selbstdeklarationen",
+        f"{declarations}/2581/{last_year()}": "Selbstdeklarationen",
+        "/kanton/berichte/auszahlung": "Auszahlung",
+        "/kanton/berichte/tarife": "Tarife",
+    }
+    for url, tab in pages.items():
+        page = canton.get(url).text
+        tabs = re.search(r'<nav class="tabs" aria-label="Berichte">(.*?)</nav>', page, re.S)
+        assert re.findall(r'aria-current="page">([^<]+)</a>', tabs[1]) == [tab], url

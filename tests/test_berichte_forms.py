@@ -1,6 +1,8 @@
 """The report and self-declaration forms name every problem at once (the rules are checked also
 when a field is wrong), and a draft save says whether the draft was stored."""
 
+import re
+
 from sqlalchemy import select
 
 from orders.extensions import db
@@ -61,6 +63,13 @@ def test_declaration_contact_address_must_be_an_email_address(clerk):
     # Empty is allowed: the telephone number is the contact point's.
     assert post_declaration(clerk, contact_email="").status_code == 303
     assert db.session.scalar(select(SelfDeclaration)).data["contact_email"] == ""
+
+
+def test_declaration_contact_phone_must_be_a_phone_number(clerk):
+    page = post_declaration(clerk, contact_phone="nur vormittags").text
+    assert re.search(r'id="contact_phone-error">.*Bitte geben Sie eine Telefonnummer an', page)
+    assert 'value="nur vormittags"' in page
+    assert db.session.scalar(select(SelfDeclaration)) is None
 
 
 def test_declaration_draft_saved_with_problems_says_so(clerk):

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from orders.extensions import db
-from orders.models import InterpreterRequest, Order, OrderStatus
+from orders.models import InterpreterRequest, Order, OrderStatus, User
 from orders.services import outbox
 from tests.conftest import PASSWORD, first_link, log_in, make_user
 
@@ -255,3 +255,27 @@ def test_without_javascript_cancelling_an_order_asks_on_a_page(live_server, brow
     assert cancelled.status is OrderStatus.CANCELLED
     assert cancelled.cancel_reason == "doppelt bestellt"
     context.close()
+
+
+def test_deactivating_an_account_asks_first(live_server, page, mail_app):
+    make_user("koordination@kanton.ch")
+    clerk = make_user("clerk@olten.ch", 2581, name="Olga Olten")
+    page.goto(f"{live_server}/anmelden")
+    page.get_by_label("E-Mail-Adresse").fill("koordination@kanton.ch")
+    page.get_by_label("Passwort").fill(PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    page.goto(f"{live_server}/kanton/benutzer/{clerk.id}")
+
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Konto deaktivieren").click()
+    assert len(questions) == 1 and questions[0].startswith("Konto von Olga Olten deaktivieren?")
+    expect(page.get_by_role("button", name="Konto deaktivieren")).to_be_visible()
+    db.session.expire_all()
+    assert db.session.get(User, clerk.id).active
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Konto deaktivieren").click()
+    expect(page.get_by_text("Das Konto von Olga Olten ist deaktiviert")).to_be_visible()
+    db.session.expire_all()
+    assert not db.session.get(User, clerk.id).active

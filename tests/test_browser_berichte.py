@@ -130,3 +130,18 @@ def test_a_form_sent_back_with_its_problems_offers_nothing_to_restore(live_serve
     )
     expect(page.locator(".unsaved-notice")).to_have_count(0)
     assert page.evaluate("Object.keys(sessionStorage)") == []
+
+
+def test_the_claim_reads_thousands_separators_as_the_server_does(live_server, page):
+    make_user("clerk@olten.ch", 2581, name="Clara Clerk")
+    year, half = ended_period()
+    page.goto(f"{live_server}/anmelden")
+    log_in(page, live_server)
+    page.goto(f"{live_server}/gemeinde/2581/berichte/{year}/{half}")
+    field = page.get_by_label("Erstinformationsgespräche durchgeführt")
+    # Apostrophes, spaces and no-break spaces (forms.fields.THOUSANDS_SEPARATORS): 1000 x 200.
+    for typed in ("1'000", "1’000", "1 000", "1\u00a0000", "1\u202f000"):
+        field.fill(typed)
+        expect(page.locator('[data-claim="total"]')).to_have_text("CHF 200'000.00")
+        field.fill("")
+        expect(page.locator('[data-claim="total"]')).to_have_text("CHF 0.00")

@@ -185,6 +185,24 @@ def test_two_working_days_ahead_is_not_urgent(clerk):
     assert not db.session.scalar(select(InterpreterRequest)).urgent
 
 
+@pytest.mark.parametrize("field", ["orderer_phone", "onsite_contact_phone"])
+@pytest.mark.parametrize("typed", ["abc", "062 20", "+41 62 206 11 11 11 11 11", "062 206 11 11 x"])
+def test_a_phone_number_heks_cannot_call_is_named_beside_its_field(clerk, field, typed):
+    page = submit(clerk, **{field: typed}).text
+    assert errors_of(page, field) == ["Bitte geben Sie eine Telefonnummer an, z. B. 032 627 23 45."]
+    assert f'value="{typed}"' in page
+    assert db.session.scalar(select(InterpreterRequest)) is None
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["062 206 11 11", "+41 62 206 11 11", "0041 (0)62 206 11 11", "062/206.11.11", "0622061111"],
+)
+def test_phone_numbers_as_people_write_them_are_taken(clerk, typed):
+    assert submit(clerk, orderer_phone=typed).status_code == 303
+    assert db.session.scalar(select(InterpreterRequest)).orderer_phone == typed
+
+
 @pytest.mark.parametrize(
     "field", ["location_address", "location_room", "onsite_contact_name", "onsite_contact_phone"]
 )
@@ -532,6 +550,18 @@ def test_order_again_prefills_all_but_the_date(clerk):
     assert 'value="Sitzungszimmer 2"' in page and 'value="Dossier 2026-117"' in page
     assert '<option selected value="ti">' in page or 'value="ti" selected' in page
     assert re.search(r'<input id="appointment_date"[^>]*value=""', page)
+
+
+def test_the_phone_comes_from_own_details_and_where_it_is_missing_the_form_says_so(
+    clerk, olten_user
+):
+    hint = "Hinterlegen Sie Ihre Nummer unter «Meine Angaben»"
+    assert hint in clerk.get(FORM).text
+    olten_user.phone = "062 206 11 99"
+    db.session.commit()
+    page = clerk.get(FORM).text
+    assert 'value="062 206 11 99"' in page and hint not in page
+    assert 'value="062 206 11 99"' in clerk.get("/gemeinde/2581/bestellungen/neu/material").text
 
 
 def test_retention_removes_free_texts_and_keeps_counts(clerk, app):

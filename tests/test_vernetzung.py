@@ -133,6 +133,35 @@ def test_bad_input_is_named_beside_its_field_and_what_was_typed_stays(canton):
     ]
 
 
+PAST_DEADLINE = (
+    "Diese Anmeldefrist ist schon abgelaufen; die Anmeldung wäre von Anfang an geschlossen."
+    " Bitte wählen Sie heute oder ein späteres Datum."
+)
+
+
+def test_a_deadline_already_past_is_refused_unless_kept_while_editing(canton):
+    yesterday = in_days(-1).strftime("%d.%m.%Y")
+    page = post_form(canton, NEW, meeting_form(registration_until=yesterday)).text
+    assert errors_of(page, "registration_until") == [PAST_DEADLINE]
+    assert db.session.scalar(select(func.count()).select_from(NetworkMeeting)) == 0
+    today = in_days(0).strftime("%d.%m.%Y")
+    assert post_form(canton, NEW, meeting_form(registration_until=today)).status_code == 303
+
+    # The deadline ran out meanwhile: other changes are still saved, a new past one is not.
+    meeting = announce(registration_until=in_days(-1))
+    edit = f"/kanton/vernetzung/{meeting.id}"
+    values = meeting_form(
+        title="Treffen (Saal 2)", day=meeting.day.strftime("%d.%m.%Y"), registration_until=yesterday
+    )
+    assert post_form(canton, edit, values).status_code == 303
+    changed = post_form(
+        canton, edit, {**values, "registration_until": in_days(-2).strftime("%d.%m.%Y")}
+    )
+    assert errors_of(changed.text, "registration_until") == [PAST_DEADLINE]
+    db.session.expire_all()
+    assert meeting.title == "Treffen (Saal 2)" and meeting.registration_until == in_days(-1)
+
+
 def test_registering_mails_a_calendar_entry_and_a_double_click_registers_once(
     mail_app, smtp_server
 ):
@@ -147,7 +176,7 @@ def test_registering_mails_a_calendar_entry_and_a_double_click_registers_once(
     second = post_form(clerk, f"{url}/anmelden", {}, form_url=url)
     assert "bereits angemeldet" in clerk.get(second.location).text
     assert db.session.scalar(select(func.count()).select_from(MeetingRegistration)) == 1
-    assert "angemeldet" in clerk.get("/vernetzung").text
+    assert "<td>angemeldet</td>" in clerk.get("/vernetzung").text
     assert ">Anmeldung zurückziehen</button>" in clerk.get(url).text
 
     [confirmation] = mails_of("meeting_registered")
@@ -176,6 +205,11 @@ def test_unregistering_withdraws_the_calendar_entry(app, clerk):
         "nicht angemeldet"
         in clerk.get(post_form(clerk, f"{url}/abmelden", {}, form_url=url).location).text
     )
+
+
+def test_the_list_says_plainly_that_one_is_not_registered_yet(app, clerk):
+    announce()
+    assert "<td>nicht angemeldet · Anmeldung möglich</td>" in clerk.get("/vernetzung").text
 
 
 def test_registration_closes_after_its_last_day_and_once_the_meeting_began(app, clerk):
@@ -276,6 +310,9 @@ def test_a_cancelled_meeting_is_mailed_and_takes_no_registrations(app, canton, c
     assert cancellation.subject.startswith("ABGESAGT: Treffen Thal")
     assert "Grund: Zu wenige Anmeldungen" in cancellation.body_text
     assert calendar_of(cancellation)["method"] == "CANCEL"
+    again = post_form(canton, f"{edit}/absagen", {"cancel-reason": "Doppelt"}, form_url=url)
+    assert "Das Treffen ist bereits abgesagt." in canton.get(again.location).text
+    assert len(mails_of("meeting_cancelled")) == 1
 
     assert "abgesagt" in clerk.get("/vernetzung").text
     assert "Grund: Zu wenige Anmeldungen" in clerk.get(url).text
@@ -284,6 +321,32 @@ def test_a_cancelled_meeting_is_mailed_and_takes_no_registrations(app, canton, c
     log_in(other, "ib@daeniken.ch")
     response = post_form(other, f"{url}/anmelden", {}, form_url=url)
     assert "keine Anmeldung mehr möglich" in other.get(response.location).text
+
+
+def test_a_cancelled_meeting_can_no_longer_be_changed(app, canton, clerk):
+    meeting = announce(title="Treffen Thal")
+    url = f"/vernetzung/{meeting.id}"
+    post_form(clerk, f"{url}/anmelden", {}, form_url=url)
+    edit = f"/kanton/vernetzung/{meeting.id}"
+    day = meeting.day
+    values = meeting_form(title="Treffen Thal", day=in_days(30).strftime("%d.%m.%Y"))
+    vernetzung.cancel(meeting, "Zu wenige Anmeldungen", make_user("k@so.ch"))
+
+    page = canton.get(edit).text
+    assert "Grund: Zu wenige Anmeldungen" in page and "lässt sich nicht mehr ändern" in page
+    assert ">Speichern</button>" not in page and ">Treffen absagen</button>" not in page
+    assert f"/kanton/vernetzung/{meeting.id}/teilnehmende.xlsx" in page
+    assert ">Teilnehmende</a>" in canton.get(url).text
+
+    response = post_form(canton, edit, values)  # from a tab left open
+    assert response.status_code == 303
+    assert "Das Treffen ist abgesagt; seine Angaben lassen sich nicht mehr ändern." in (
+        canton.get(response.location).text
+    )
+    db.session.expire_all()
+    assert meeting.day == day and meeting.is_cancelled
+    assert mails_of("meeting_changed") == []
+    assert not db.session.scalar(select(AuditEvent).where(AuditEvent.action == "meeting.update"))
 
 
 def test_the_participant_list_exports_as_csv_and_xlsx(app, canton):
@@ -308,6 +371,13 @@ def test_the_participant_list_exports_as_csv_and_xlsx(app, canton):
     assert canton.get(f"{export}.pdf").status_code == 404
 
 
+def test_participants_are_sorted_the_german_way(app):
+    meeting = announce()
+    for email, bfs_nr in (("ib@dulliken.ch", 2573), ("ib@daeniken.ch", 2572)):
+        vernetzung.register(meeting, make_user(email, bfs_nr))
+    assert [row[0] for row in vernetzung.participant_rows(meeting)] == ["Däniken", "Dulliken"]
+
+
 def test_the_contact_list_shows_the_contacts_the_canton_keeps_by_bezirk(app, clerk):
     olten = municipality(2581)
     olten.contact_name, olten.contact_phone = "Ida Integration", "062 206 11 11"
@@ -319,6 +389,7 @@ def test_the_contact_list_shows_the_contacts_the_canton_keeps_by_bezirk(app, cle
     olten_part = page[page.index(">Bezirk Olten</h2>") :]
     olten_part = olten_part[: olten_part.index("</table>")]
     assert "<td>Olten</td>" in olten_part and "Ida Integration" in olten_part
+    assert olten_part.index("<td>Däniken") < olten_part.index("<td>Dulliken")
     assert 'href="tel:0622061111"' in olten_part and "mailto:integration@olten.ch" in olten_part
     assert 'Deitingen<br><span class="hint">über die Leitgemeinde Derendingen' in page
     # Halten merged into Oekingen's successor at the end of 2025: no longer listed.
@@ -337,6 +408,8 @@ def test_the_invitation_is_proposed_as_an_infomail_to_the_invited_bezirke(app, c
     day = meeting.day.strftime("%d.%m.%Y")
     assert f'value="Einladung: Vernetzungstreffen Thal, {day}"' in page
     assert f"Datum und Zeit: {day}, 14:00–16:00 Uhr" in page
+    # The infomail greets each recipient by name («Guten Tag …»): the text starts with the content.
+    assert re.search(r"<textarea[^>]*>\s*Wir laden Sie herzlich zum Vernetzungstreffen Thal", page)
     assert f"(bis {in_days(10).strftime('%d.%m.%Y')})" in page
     assert f"http://portal.test/vernetzung/{meeting.id}" in page
     assert is_checked(page, "bezirke") and is_checked(page, "Thal")

@@ -60,15 +60,17 @@ def compose_declaration_receipts(receipt: dict, user: User) -> None:
 
 
 def compose_reopened(record, reason: str, recipients: list[str]) -> OutboxMail | None:
+    """Tell the municipality that the canton opened a report or self-declaration for a
+    correction, and why."""
     if not recipients:
         return None
     if isinstance(record, HalfYearReport):
-        title = f"Halbjahresbericht {record.period_label}"
+        title, article = f"Halbjahresbericht {record.period_label}", "den"
         link = portal_url(
             "berichte.report", bfs_nr=record.municipality.bfs_nr, year=record.year, half=record.half
         )
     else:
-        title = f"Selbstdeklaration {record.year}"
+        title, article = f"Selbstdeklaration {record.year}", "die"
         link = portal_url(
             "berichte.declaration", bfs_nr=record.municipality.bfs_nr, year=record.year
         )
@@ -79,6 +81,7 @@ def compose_reopened(record, reason: str, recipients: list[str]) -> OutboxMail |
         kind="report_reopened",
         record=record,
         title=title,
+        article=article,
         reason=reason,
         link=link,
     )

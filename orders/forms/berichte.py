@@ -21,6 +21,7 @@ from orders.forms.fields import (
     email_address,
     input_required,
     max_length,
+    phone_number,
     required,
 )
 from orders.models import TariffKind
@@ -78,7 +79,9 @@ class DeclarationForm(PortalForm):
     )
     contact_name = _text("contact_name")
     contact_address = _text("contact_address", 300)
-    contact_phone = _text("contact_phone", 50)
+    contact_phone = StringField(
+        DECLARATION_FIELDS["contact_phone"], validators=[max_length(50), phone_number]
+    )
     contact_email = EmailField(
         DECLARATION_FIELDS["contact_email"],
         validators=[Optional(), max_length(254), email_address()],

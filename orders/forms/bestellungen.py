@@ -13,6 +13,7 @@ from orders.forms.fields import (
     WholeNumberField,
     email_address,
     max_length,
+    phone_number,
     required,
 )
 from orders.models import CatalogueItem, Language
@@ -83,7 +84,10 @@ class OrderForm(PortalForm):
         "PLZ",
         validators=[
             required("Bitte geben Sie die Postleitzahl an."),
-            Regexp(r"^\s*\d{4}\s*$", message="Die Postleitzahl hat vier Ziffern, z. B. 4500."),
+            # Swiss postcodes run from 1000 to 9999; [0-9], as \d would take other scripts' digits.
+            Regexp(
+                r"^\s*[1-9][0-9]{3}\s*$", message="Die Postleitzahl hat vier Ziffern, z. B. 4500."
+            ),
         ],
     )
     delivery_town = StringField(
@@ -102,7 +106,7 @@ class OrderForm(PortalForm):
         ],
     )
     contact_phone = StringField(
-        "Telefon der Kontaktperson (freiwillig)", validators=[max_length(50)]
+        "Telefon der Kontaktperson (freiwillig)", validators=[max_length(50), phone_number]
     )
     desired_date = SwissDateField(
         "Gewünschter Liefertermin (freiwillig)", validators=[Optional(), not_in_past]

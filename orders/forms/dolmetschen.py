@@ -21,6 +21,7 @@ from orders.forms.fields import (
     email_address,
     input_required,
     max_length,
+    phone_number,
     required,
 )
 from orders.models import ConversationType, GenderPreference, Setting
@@ -77,7 +78,9 @@ class InterpreterForm(PortalForm):
     location_address = StringField("Adresse des Gesprächs", validators=[max_length(300)])
     location_room = StringField("Raum", validators=[max_length(100)])
     onsite_contact_name = StringField("Ansprechperson vor Ort", validators=[max_length(200)])
-    onsite_contact_phone = StringField("Telefon der Ansprechperson", validators=[max_length(50)])
+    onsite_contact_phone = StringField(
+        "Telefon der Ansprechperson", validators=[max_length(50), phone_number]
+    )
     remote_instructions = TextAreaField(
         "So nimmt die dolmetschende Person teil (Video-Link oder Telefonnummer)",
         validators=[max_length(1000)],
@@ -114,7 +117,11 @@ class InterpreterForm(PortalForm):
     )
     orderer_phone = StringField(
         "Telefon, unter dem HEKS Sie erreicht",
-        validators=[required("Bitte geben Sie eine Telefonnummer an."), max_length(50)],
+        validators=[
+            required("Bitte geben Sie eine Telefonnummer an."),
+            max_length(50),
+            phone_number,
+        ],
     )
     orderer_email = EmailField(
         "E-Mail",

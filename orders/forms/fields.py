@@ -1,5 +1,6 @@
 """Shared pieces for forms: German messages and a base form."""
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
@@ -67,6 +68,21 @@ def email_address() -> Email:
         # Mail servers without SMTPUTF8 cannot take umlauts before the @ (the domain is fine).
         allow_smtputf8=False,
     )
+
+
+# A phone number as people in Switzerland write it (032 627 23 45, +41 32 627 23 45,
+# 0041 (0)32 627 23 45, 062/206.11.11): digits with spaces, brackets, slashes, dots or
+# hyphens, a + only in front; 9 to 16 digits.
+WRITTEN_PHONE = re.compile(r"\+?[0-9][0-9 ()/.\-]*")
+PHONE_DIGITS = range(9, 17)
+
+
+def phone_number(form, field) -> None:
+    """A validator: the field holds a phone number, or nothing (a required field says so)."""
+    value = (field.data or "").strip()
+    digits = sum(character.isdigit() for character in value)
+    if value and not (WRITTEN_PHONE.fullmatch(value) and digits in PHONE_DIGITS):
+        raise ValidationError("Bitte geben Sie eine Telefonnummer an, z. B. 032 627 23 45.")
 
 
 def optional_int(value) -> int | None:

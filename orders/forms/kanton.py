@@ -3,7 +3,14 @@
 from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import Optional
 
-from orders.forms.fields import PortalForm, email_address, max_length, optional_int, required
+from orders.forms.fields import (
+    PortalForm,
+    email_address,
+    max_length,
+    optional_int,
+    phone_number,
+    required,
+)
 from orders.models import Role
 
 ROLE_CHOICES = [
@@ -34,7 +41,7 @@ class AccountFieldsForm(PortalForm):
         validators=[required("Bitte geben Sie den Namen ein."), max_length(200)],
     )
     function = StringField("Funktion", validators=[max_length(200)])
-    phone = StringField("Telefon", validators=[max_length(50)])
+    phone = StringField("Telefon", validators=[max_length(50), phone_number])
 
 
 class InviteUserForm(AccountFieldsForm):
@@ -66,5 +73,7 @@ class MunicipalityForm(PortalForm):
     contact_email = EmailField(
         "E-Mail der Kontaktperson", validators=[Optional(), email_address(), max_length(254)]
     )
-    contact_phone = StringField("Telefon der Kontaktperson", validators=[max_length(50)])
+    contact_phone = StringField(
+        "Telefon der Kontaktperson", validators=[max_length(50), phone_number]
+    )
     submit = SubmitField("Speichern")

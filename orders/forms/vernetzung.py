@@ -16,12 +16,14 @@ from orders.forms.fields import (
     max_length,
     required,
 )
+from orders.services.deadlines import today_local
 
 
 class MeetingForm(BezirkeAudience, PortalForm):
-    # The day a meeting has: kept, it may lie in the past (a past meeting's title corrected);
-    # a new or moved meeting must lie ahead.
+    # The day and registration deadline a meeting has: kept, they may lie in the past (a past
+    # meeting's title corrected, a deadline run out meanwhile); new or changed, they must not.
     current_day: date | None = None
+    current_registration_until: date | None = None
 
     submission_key = HiddenField()
     title = StringField(
@@ -61,8 +63,18 @@ class MeetingForm(BezirkeAudience, PortalForm):
             raise ValidationError("Das Ende muss nach dem Beginn liegen.")
 
     def validate_registration_until(self, field):
-        if field.data and self.day.data and field.data > self.day.data:
+        """A deadline newly set in the past would close registration from the start. One
+        kept while editing has run out meanwhile: refusing it would block every other change
+        (and clearing it would reopen registration)."""
+        if not field.data:
+            return
+        if self.day.data and field.data > self.day.data:
             raise ValidationError("Die Anmeldefrist kann nicht nach dem Treffen enden.")
+        if field.data != self.current_registration_until and field.data < today_local():
+            raise ValidationError(
+                "Diese Anmeldefrist ist schon abgelaufen; die Anmeldung wäre von Anfang an"
+                " geschlossen. Bitte wählen Sie heute oder ein späteres Datum."
+            )
 
 
 class CancelMeetingForm(PortalForm):

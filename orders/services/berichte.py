@@ -61,7 +61,11 @@ AMOUNT_LABELS = {
 
 FIRST_INFO_FORMS = {"gespraech": "im Gespräch", "schriftlich": "schriftlich"}
 COOPERATION = {"schule": "Schule", "sozialregion": "Sozialregion", "andere": "andere"}
-ORGANISATION = {"einzel": "Einzelgemeinde", "leit": "Leitgemeinde"}
+ORGANISATION = {
+    "einzel": "Einzelgemeinde",
+    "leit": "Leitgemeinde",
+    "mitglied": "Mitglied einer Leitgemeinde",
+}
 # The self-declaration's contents in the order of the form: key -> label.
 DECLARATION_FIELDS = {
     "contact_point": "Ansprechstelle für Integrationsfragen bezeichnet",
@@ -620,14 +624,19 @@ def _reopen(record, actor: User, reason: str, action: str) -> None:
 
 def reopen_report(report: HalfYearReport, actor: User, reason: str) -> None:
     """The canton opens a submitted report for a correction; the municipality is told why.
-    The submitted versions stay as they are."""
+    The submitted versions stay as they are. The tick for the filed documents is taken back
+    in the working copy: the corrected figures must be confirmed anew."""
     _reopen(report, actor, reason, "report.reopen")
+    report.documents_filed = False
     mails.compose_reopened(report, reason, recipients_for(report.municipality))
     db.session.commit()
 
 
 def reopen_declaration(declaration: SelfDeclaration, actor: User, reason: str) -> None:
+    """The same for a self-declaration: its confirmation is taken back in the working copy (the
+    signatory stays), so the corrected statements must be confirmed anew."""
     _reopen(declaration, actor, reason, "declaration.reopen")
+    declaration.data = {**declaration.data, "confirmed": False}
     mails.compose_reopened(declaration, reason, recipients_for(declaration.municipality))
     db.session.commit()
 
@@ -642,13 +651,26 @@ def declaration_prefill(municipality: Municipality, year: int) -> tuple[dict, bo
             data.pop(key, None)
         return data, True
     return {
-        "organisation_model": "leit" if municipality.is_lead else "einzel",
+        "organisation_model": _organisation_model(municipality),
         "led_municipalities": ", ".join(m.name for m in municipality.members),
         "contact_name": municipality.contact_name,
         "contact_email": municipality.contact_email,
         "contact_phone": municipality.contact_phone,
-        "contact_address": municipality.address,
+        "contact_address": _postal_address(municipality),
     }, False
+
+
+def _organisation_model(municipality: Municipality) -> str:
+    if municipality.is_lead:
+        return "leit"
+    return "mitglied" if municipality.lead else "einzel"
+
+
+def _postal_address(municipality: Municipality) -> str:
+    """Street and «PLZ Ort» on one line («Hauptstrasse 43, 4552 Derendingen»); without a town
+    maintained by the canton, the municipality's postcode and name, as its page shows it."""
+    town = municipality.town or f"{municipality.plz} {municipality.name}"
+    return ", ".join(part for part in (municipality.address, town) if part)
 
 
 def recipients_for(municipality: Municipality) -> list[str]:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from orders.emails import vernetzung as mails
 from orders.extensions import db
-from orders.formatting import ZURICH, format_date
+from orders.formatting import ZURICH, format_date, german_sort_key
 from orders.models import MeetingRegistration, Municipality, NetworkMeeting, User
 from orders.models.types import utcnow
 from orders.services import access, audit, submissions
@@ -106,17 +106,19 @@ def registration_of(meeting: NetworkMeeting, user: User) -> MeetingRegistration 
 
 
 def participants(meeting: NetworkMeeting) -> list[MeetingRegistration]:
-    """Those registered, by municipality and name, with their accounts and municipalities."""
-    return list(
-        db.session.scalars(
-            select(MeetingRegistration)
-            .join(MeetingRegistration.user)
-            .outerjoin(Municipality, User.municipality_id == Municipality.id)
-            .where(MeetingRegistration.meeting_id == meeting.id)
-            .options(joinedload(MeetingRegistration.user).joinedload(User.municipality))
-            .order_by(Municipality.name, User.name)
-        )
+    """Those registered, by municipality and name (sorted the German way), with their
+    accounts and municipalities."""
+    registrations = db.session.scalars(
+        select(MeetingRegistration)
+        .where(MeetingRegistration.meeting_id == meeting.id)
+        .options(joinedload(MeetingRegistration.user).joinedload(User.municipality))
     )
+
+    def by_place_and_name(registration: MeetingRegistration) -> tuple[str, str]:
+        place = registration.user.municipality
+        return german_sort_key(place.name if place else ""), german_sort_key(registration.user.name)
+
+    return sorted(registrations, key=by_place_and_name)
 
 
 PARTICIPANT_COLUMNS = ["Gemeinde", "Bezirk", "Name", "Funktion", "E-Mail", "Telefon", "Angemeldet"]
@@ -177,8 +179,9 @@ def _shown(value) -> str:
 
 
 def update(meeting: NetworkMeeting, data: MeetingData, actor: User) -> int:
-    """Change the meeting. When its date, time or place changed, everyone registered gets a
-    mail with the new calendar entry; returns how many."""
+    """Change the meeting (the caller has checked it is not cancelled). When its date, time
+    or place changed, everyone registered gets a mail with the new calendar entry; returns
+    how many."""
     before = {field: getattr(meeting, field) for field in (*ANNOUNCED, "title")}
     data.apply_to(meeting)
     changes = {
@@ -188,7 +191,7 @@ def update(meeting: NetworkMeeting, data: MeetingData, actor: User) -> int:
     }
     announced = [field for field in ANNOUNCED if field in changes]
     informed = 0
-    if announced and not meeting.is_cancelled:
+    if announced:
         meeting.revision += 1
         for registration in meeting.registrations:
             mails.compose_meeting_changed(meeting, registration.user)
@@ -269,17 +272,18 @@ def unregister(meeting: NetworkMeeting, user: User) -> bool:
 
 
 def contact_list() -> list[Municipality]:
-    """The participating municipalities that exist today, by Bezirk and name, each with its
-    Leitgemeinde: the contacts the canton keeps for them (Kontaktliste Gemeinden)."""
+    """The participating municipalities that exist today, by Bezirk and name (sorted the
+    German way), each with its Leitgemeinde: the contacts the canton keeps for them
+    (Kontaktliste Gemeinden)."""
     today = today_local()
-    return list(
-        db.session.scalars(
-            select(Municipality)
-            .where(
-                Municipality.participates.is_(True),
-                or_(Municipality.valid_until.is_(None), Municipality.valid_until >= today),
-            )
-            .options(joinedload(Municipality.lead))
-            .order_by(Municipality.bezirk, Municipality.name)
+    municipalities = db.session.scalars(
+        select(Municipality)
+        .where(
+            Municipality.participates.is_(True),
+            or_(Municipality.valid_until.is_(None), Municipality.valid_until >= today),
         )
+        .options(joinedload(Municipality.lead))
+    )
+    return sorted(
+        municipalities, key=lambda m: (german_sort_key(m.bezirk), german_sort_key(m.name))
     )

@@ -6,9 +6,13 @@
   var form = document.getElementById("report-form");
   if (!form) return;
 
+  // A count read as the server reads it (forms.fields.THOUSANDS_SEPARATORS): apostrophes,
+  // spaces and no-break spaces are thousands separators, «1'000» is 1000.
+  var SEPARATORS = /['\u2019 \t\u00a0\u202f]/g;
+
   function count(name) {
     var input = form.elements[name];
-    var value = input ? input.value.trim() : "";
+    var value = input ? input.value.replace(SEPARATORS, "") : "";
     return /^\d+$/.test(value) ? parseInt(value, 10) : 0;
   }
 

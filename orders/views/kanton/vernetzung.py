@@ -71,8 +71,13 @@ def _edit_page(meeting: NetworkMeeting, form: MeetingForm, cancel_form: CancelMe
 @kanton_required
 def edit(meeting_id: int):
     meeting = meeting_or_404(meeting_id)
+    if meeting.is_cancelled and request.method == "POST":
+        # Those registered were told it is off: a change would reach no one and revive nothing.
+        flash("Das Treffen ist abgesagt; seine Angaben lassen sich nicht mehr ändern.", "error")
+        return redirect(url_for("kanton_vernetzung.edit", meeting_id=meeting.id), 303)
     form = _meeting_form(obj=meeting)
     form.current_day = meeting.day
+    form.current_registration_until = meeting.registration_until
     if request.method == "GET":
         form.audience.data = "bezirke" if meeting.bezirke else "alle"
     if form.validate_on_submit():
@@ -92,6 +97,9 @@ def _receive(count: int) -> str:
 @kanton_required
 def cancel(meeting_id: int):
     meeting = meeting_or_404(meeting_id)
+    if meeting.is_cancelled:  # e.g. from a second tab: it was said once, by whoever cancelled
+        flash("Das Treffen ist bereits abgesagt.", "info")
+        return redirect(url_for("kanton_vernetzung.edit", meeting_id=meeting.id), 303)
     cancel_form = CancelMeetingForm(prefix="cancel")
     if not cancel_form.validate_on_submit():
         form = _meeting_form(obj=meeting)
