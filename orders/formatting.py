@@ -1,6 +1,7 @@
 """Swiss German (de-CH) formats for dates, times and amounts, the status tag of lists and the
 options of list filters."""
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -97,6 +98,21 @@ def select_options(
     return Markup("".join(options))  # noqa: S704  # nosec B704
 
 
+# An address as people paste it into a text: up to the next space or angle bracket, without
+# the punctuation that ends the sentence around it.
+WEB_ADDRESS = re.compile(r"https?://[^\s<>\"]*[^\s<>\".,;:!?)»']")
+LINK = Markup('<a href="{0}">{0}</a>')
+
+
+def with_links(text: str) -> Markup:
+    """A plain text (an infomail) escaped, its web addresses as links."""
+    pieces, shown = [], 0
+    for address in WEB_ADDRESS.finditer(text):
+        pieces += [escape(text[shown : address.start()]), LINK.format(address.group(0))]
+        shown = address.end()
+    return Markup("").join([*pieces, escape(text[shown:])])
+
+
 def german_sort_key(text: str) -> str:
     """Sort Bärschwil with Barschwil, not after Zuchwil (databases sort bytes by default)."""
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
@@ -111,4 +127,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_centimes, "centimes")
     app.add_template_filter(format_amount, "amount")
     app.add_template_filter(status_tag, "status_tag")
+    app.add_template_filter(with_links, "with_links")
     app.add_template_global(select_options)

@@ -211,6 +211,16 @@ def test_every_problem_is_named_at_once_the_missing_quantities_too(clerk):
     assert orders_count() == 0
 
 
+def test_the_list_of_problems_follows_the_page_quantities_first(clerk):
+    page = submit(clerk, qty__mappe__de="501", delivery_zip="46", contact_email="x").text
+    summary = re.search(r'<div class="error-summary".*?</div>', page, re.S).group(0)
+    assert re.findall(r'href="#([^"]+)"', summary) == [
+        "qty__mappe__de",
+        "delivery_zip",
+        "contact_email",
+    ]
+
+
 def test_a_mistyped_quantity_is_not_called_missing(clerk):
     no_quantities = {key: "" for key in order_data() if key.startswith("qty__")}
     page = submit(clerk, **{**no_quantities, "qty__mappe__de": "zehn"}).get_data(as_text=True)

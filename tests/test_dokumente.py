@@ -558,6 +558,22 @@ def test_an_infomail_to_all_reaches_every_active_gemeinde_user_and_is_archived_f
     assert "Neue Tarife ab 2027" in grenchen.get("/infomails").get_data(as_text=True)
 
 
+def test_web_addresses_in_an_infomail_are_links_and_the_rest_stays_text(app, canton):
+    make_user("ib@olten.ch", 2581)
+    body = "Programm: https://so.ch/integration/treffen?jahr=2027. <b>Anmeldung</b> im Portal."
+    post_form(
+        canton,
+        "/kanton/infomails/neu",
+        {"subject": "Treffen", "body": body, "audience": "alle", "action": "send"},
+    )
+    link = '<a href="https://so.ch/integration/treffen?jahr=2027">'
+    infomail = db.session.scalar(select(Infomail))
+    page = canton.get(f"/infomails/{infomail.id}").text
+    assert f"{link}https://so.ch/integration/treffen?jahr=2027</a>. &lt;b&gt;Anmeldung" in page
+    [mail] = db.session.scalars(select(OutboxMail))
+    assert link in mail.body_html and "&lt;b&gt;Anmeldung&lt;/b&gt;" in mail.body_html
+
+
 def test_an_infomail_to_bezirke_needs_a_bezirk(canton):
     response = post_form(
         canton,

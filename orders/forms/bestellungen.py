@@ -119,6 +119,14 @@ class OrderForm(PortalForm):
     folder_name = WELCOME_FOLDER_NAME
     limit_text = staticmethod(limit_text)
 
+    def __iter__(self):
+        """The fields in the page's order, quantities first: built after this class's own
+        fields, they would otherwise come last, e.g. in the list of problems above the form."""
+        names = [name for name, _item, _language in self.quantity_fields]
+        yield from (self[name] for name in names)
+        quantities = set(names)
+        yield from (field for field in super().__iter__() if field.name not in quantities)
+
     def validate(self, extra_validators=None) -> bool:
         """Every field's own checks, and at least one quantity: said together with the other
         problems, not after they are fixed. A quantity that could not be read has its own
