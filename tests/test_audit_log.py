@@ -2,14 +2,26 @@
 Protokoll (with the code the filter works on) and in a person's history; details readable."""
 
 import ast
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
 
 from orders.extensions import db
-from orders.models import AuditEvent
-from orders.services import accounts, audit, gemeinden
+from orders.models import (
+    AuditEvent,
+    Chapter,
+    Document,
+    InterpreterRequest,
+    Order,
+    OrderStatus,
+    TariffKind,
+)
+from orders.services import accounts, audit, bestellungen, dokumente, dolmetschen, gemeinden, payout
 from tests.conftest import log_in, municipality, post_form
+from tests.test_dolmetschen import submit
+from tests.test_kanton_bestellungen import count_queries, place_orders
+from tests.test_vernetzung import announce
 
 ORDERS = Path(__file__).resolve().parent.parent / "orders"
 
@@ -159,7 +171,7 @@ def test_protokoll_names_and_links_what_an_event_is_about(canton, kanton_user, o
     )
     gemeinden.update_settings(olten, settings, kanton_user)
     page = canton.get("/kanton/protokoll").text
-    assert f'<a href="/kanton/benutzer/{olten_user.id}">Konto {olten_user.id}</a>' in page
+    assert f'<a href="/kanton/benutzer/{olten_user.id}">Konto clerk@olten.ch</a>' in page
     assert "<td>Gemeinde Olten</td>" in page and "Teilnahme:</span> ja → nein" in page
     assert "Municipality" not in page and "User " not in page
 
@@ -196,3 +208,72 @@ def test_what_the_logged_in_person_did_to_their_own_account_names_the_account(
         olten_user.id,
     )
     assert "LocalProxy" not in canton.get("/kanton/protokoll").text
+
+
+def a_document(title: str) -> Document:
+    dokumente.seed_chapters()
+    document = Document(title=title, chapter=db.session.scalars(select(Chapter)).first())
+    db.session.add(document)
+    db.session.commit()
+    return document
+
+
+def test_protokoll_names_accounts_documents_tariffs_and_meetings(canton, kanton_user, olten_user):
+    accounts.set_active(olten_user, kanton_user, False)
+    # An entry from before the names were looked up, with nothing but the account's id.
+    db.session.add(AuditEvent(action="user.activate", object_type="User", object_id=olten_user.id))
+    dokumente.set_hidden(a_document("Merkblatt Deutschkurse"), True, kanton_user)
+    tariff = payout.add_tariff(TariffKind.CASE, 12000, date(2031, 1, 1), "RRB 2030/1", kanton_user)
+    payout.delete_tariff(tariff, kanton_user)
+    announce(title="Treffen Bezirk Thal")
+    page = canton.get("/kanton/protokoll").text
+    assert page.count(f'href="/kanton/benutzer/{olten_user.id}">Konto clerk@olten.ch</a>') == 2
+    assert "<td>Dokument Merkblatt Deutschkurse</td>" in page
+    assert page.count(f">Tarif {TariffKind.CASE.label} ab 01.01.2031</a>") == 2
+    assert ">Vernetzungstreffen Treffen Bezirk Thal</a>" in page
+
+
+def test_protokoll_names_the_records_in_the_same_number_of_queries_for_more_of_them(
+    canton, kanton_user, olten_user
+):
+    def queries() -> int:
+        with count_queries() as statements:
+            assert canton.get("/kanton/protokoll").status_code == 200
+        return len(statements)
+
+    accounts.set_active(olten_user, kanton_user, False)
+    dokumente.set_hidden(a_document("Merkblatt 1"), True, kanton_user)
+    few = queries()
+    for index in range(5):
+        accounts.set_active(olten_user, kanton_user, index % 2 == 0)
+        dokumente.set_hidden(a_document(f"Merkblatt {index + 2}"), True, kanton_user)
+    assert queries() == few
+
+
+def test_a_meeting_whose_title_names_it_reads_without_a_doubled_word(canton):
+    announce(title="Vernetzungstreffen alle Bezirke")
+    page = canton.get("/kanton/protokoll").text
+    assert ">Vernetzungstreffen alle Bezirke</a>" in page
+    assert "Vernetzungstreffen Vernetzungstreffen" not in page
+
+
+def test_protokoll_shows_the_note_and_the_reason_of_a_status_change(
+    app, canton, kanton_user, olten_user, clerk
+):
+    place_orders(app, 2)
+    first, second = db.session.scalars(select(Order).order_by(Order.id))
+    bestellungen.change_status(first, OrderStatus.IN_PROGRESS, kanton_user)
+    bestellungen.change_status(second, OrderStatus.CANCELLED, kanton_user, "Doppelt bestellt")
+    submit(clerk)
+    booking = db.session.scalar(select(InterpreterRequest))
+    dolmetschen.cancel(booking, olten_user, "Familie ist umgezogen")
+    page = canton.get("/kanton/protokoll").text
+    assert '<span class="subtle">Bemerkung:</span> Doppelt bestellt' in page
+    assert '<span class="subtle">Grund:</span> Familie ist umgezogen' in page
+    # A status change without a note has no empty line for it.
+    assert page.count("Bemerkung:") == 1
+
+
+def test_hiding_a_document_is_logged_in_the_words_of_the_page():
+    assert audit.action_label("document.hide") == "Dokument verborgen"
+    assert audit.action_label("document.show") == "Dokument wieder angezeigt"

@@ -3,10 +3,19 @@
 import json
 
 from flask import has_request_context, request
+from sqlalchemy import select
 from werkzeug.local import LocalProxy
 
 from orders.extensions import db
-from orders.models import AuditEvent, InterpreterStatus, OrderStatus, Role, User
+from orders.models import (
+    AuditEvent,
+    Document,
+    InterpreterStatus,
+    NetworkMeeting,
+    OrderStatus,
+    Role,
+    User,
+)
 
 # Every action recorded anywhere in orders/ (a test checks that none is missing).
 ACTION_LABELS = {
@@ -40,8 +49,8 @@ ACTION_LABELS = {
     "document.create": "Dokument hochgeladen",
     "document.update": "Dokument geändert",
     "document.version": "Neue Fassung eines Dokuments hochgeladen",
-    "document.hide": "Dokument ausgeblendet",
-    "document.show": "Dokument eingeblendet",
+    "document.hide": "Dokument verborgen",
+    "document.show": "Dokument wieder angezeigt",
     "infomail.send": "Infomail versandt",
     "meeting.create": "Vernetzungstreffen angekündigt",
     "meeting.update": "Vernetzungstreffen geändert",
@@ -77,6 +86,7 @@ DETAIL_LABELS = {
     "minutes": "Minuten",
     "municipality": "Gemeinde",
     "name": "Name",
+    "note": "Bemerkung",
     "number": "Nummer",
     "numbers": "Nummern",
     "reason": "Grund",
@@ -182,14 +192,58 @@ ROLE_LABELS = {Role.GEMEINDE.value: "Gemeinde", Role.KANTON.value: "Kanton"}
 STATUS_LABELS = {status.value: status.label for status in (*OrderStatus, *InterpreterStatus)}
 
 
-def object_label(event: AuditEvent) -> str:
-    """«Bestellung B-2026-00042», «Gemeinde Olten», «Konto 6»: the record's German name and
-    its number or name where the event recorded one, else its id."""
+# Records named as they are called now, looked up when the Protokoll is shown rather than
+# recorded with each event: most of their events record no name («Konto deaktiviert»), and this
+# way the entries already in the database get a name too.
+CURRENT_NAMES = {
+    "User": (User, User.email),
+    "Document": (Document, Document.title),
+    "NetworkMeeting": (NetworkMeeting, NetworkMeeting.title),
+}
+
+
+def object_labels(events: list[AuditEvent]) -> dict[int, str]:
+    """What each event is about, by the event's id: «Konto clerk@olten.ch», «Bestellung
+    B-2026-00042». The names of CURRENT_NAMES are looked up with one query per kind of record
+    among the events, so a page of the Protokoll makes the same number of queries whatever
+    the data; the other records are named by what their events recorded (a deleted tariff
+    can only be)."""
+    current = {}
+    for object_type, (model, name) in CURRENT_NAMES.items():
+        ids = {e.object_id for e in events if e.object_type == object_type and e.object_id}
+        if ids:
+            rows = db.session.execute(select(model.id, name).where(model.id.in_(ids)))
+            current |= {(object_type, id_): text for id_, text in rows}
+    return {
+        event.id: _object_label(event, current.get((event.object_type, event.object_id)))
+        for event in events
+    }
+
+
+def _object_label(event: AuditEvent, current_name: str | None) -> str:
+    """The record's German name and its name: the current one, else the event's number,
+    name, title or subject, a tariff's kind and first day, else the record's id."""
     if not event.object_type:
         return ""
     detail = event.detail if isinstance(event.detail, dict) else {}
-    name = detail.get("number") or detail.get("name") or detail.get("title") or event.object_id
-    return f"{OBJECT_LABELS.get(event.object_type, event.object_type)} {name or ''}".strip()
+    tariff = None
+    if {"kind", "valid_from"} <= detail.keys():  # a tariff, perhaps deleted since
+        tariff = f"{detail['kind']} ab {detail['valid_from']}"
+    name = str(
+        current_name
+        or detail.get("number")
+        or detail.get("name")
+        or detail.get("title")
+        or detail.get("subject")
+        or tariff
+        or event.object_id
+        or ""
+    )
+    kind = OBJECT_LABELS.get(event.object_type, event.object_type)
+    # «Vernetzungstreffen alle Bezirke», not «Vernetzungstreffen Vernetzungstreffen alle …».
+    if name == kind or name.startswith(f"{kind} "):
+        return name
+    return f"{kind} {name}".strip()
 
 
 def action_label(action: str) -> str:
@@ -203,6 +257,8 @@ def detail_items(detail) -> list[tuple[str, str]]:
         return [("", _text(detail))] if detail else []
     items = []
     for key, value in detail.items():
+        if value == "":  # an optional note left empty
+            continue
         if key == "changes" and isinstance(value, dict):
             items += [
                 (CHANGE_LABELS.get(field, field), _change(before_after))

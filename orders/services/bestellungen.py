@@ -166,7 +166,12 @@ def change_status(order: Order, new_status: OrderStatus, actor: User, note: str 
     if new_status in NOTIFY_ORDERER:
         emails.compose_order_status(order, new_status, note)
     audit.record(
-        "order.status", actor=actor, obj=order, number=order.number, status=new_status.value
+        "order.status",
+        actor=actor,
+        obj=order,
+        number=order.number,
+        status=new_status.value,
+        note=note,
     )
     db.session.commit()
 

@@ -237,7 +237,13 @@ def cancel(request: InterpreterRequest, actor: User, reason: str) -> None:
         )
     )
     emails.compose_interpreter_cancellation(request)
-    audit.record("interpreter.cancel", actor=actor, obj=request, number=request.number)
+    audit.record(
+        "interpreter.cancel",
+        actor=actor,
+        obj=request,
+        number=request.number,
+        reason=request.cancel_reason,
+    )
     db.session.commit()
 
 

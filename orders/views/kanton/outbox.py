@@ -22,7 +22,6 @@ STATUS_LABELS = {
 # Also used by the history on a person's page (kanton/user_edit.html).
 bp.add_app_template_filter(audit.action_label, "audit_action")
 bp.add_app_template_filter(audit.detail_items, "audit_detail")
-bp.add_app_template_filter(audit.object_label, "audit_object")
 
 
 def _object_url(event: AuditEvent) -> str | None:
@@ -120,5 +119,9 @@ def audit_log():
         statement, page=paging.page_number(request.args), per_page=PAGE_SIZE, error_out=False
     )
     return render_template(
-        "kanton/audit_log.html", page=page, action=action, areas=audit.ACTION_AREAS
+        "kanton/audit_log.html",
+        page=page,
+        action=action,
+        areas=audit.ACTION_AREAS,
+        object_labels=audit.object_labels(page.items),
     )
