@@ -2,9 +2,12 @@
 reproduced with two app contexts (two sessions), merged municipalities, missing tariffs,
 query counts, missed reminder days, the payout table's state marker and tariff entry."""
 
+import csv
+import io
 import re
 from datetime import date
 
+import openpyxl
 import pytest
 from sqlalchemy import delete, func, select
 
@@ -25,6 +28,7 @@ from tests.test_berichte import (
     declaration_data,
     ended_period,
     last_year,
+    payout_row,
     post_declaration,
     post_report,
 )
@@ -285,9 +289,6 @@ def test_payout_table_and_overview_queries_do_not_grow_with_reports(app, olten_u
 
 
 def test_payout_marks_a_reopened_report(app, olten_user, kanton_user):
-    import csv
-    import io
-
     year = last_year()
     report = submit_for(2581, olten_user, (year, 1))
     number = report.number
@@ -304,6 +305,66 @@ def test_payout_marks_a_reopened_report(app, olten_user, kanton_user):
     olten = next(row for row in rows if row[0] == "Olten")
     assert olten[-2] == f"wiedereröffnet: {number}"
     assert next(row for row in rows if row[0] == "Grenchen")[-2] == "nichts eingereicht"
+
+
+# --- 8b: the payout's «Stand» says what the period lacks; the export, its period's columns ------
+
+
+def export_csv(canton, query: str) -> list[list[str]]:
+    response = canton.get(f"/kanton/berichte/auszahlung/export.csv?{query}")
+    return list(
+        csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")), delimiter=";")
+    )
+
+
+def test_payout_state_says_what_is_missing_for_the_period(app, olten_user, kanton_user):
+    year = last_year()
+    submit_for(2581, olten_user, (year, 1))  # Olten: the first half-year's report only
+    for half in (1, 2):
+        submit_for(2546, olten_user, (year, half))
+    submit_declaration_for(2546, olten_user, year)  # Grenchen: all of the year
+    canton = app.test_client()
+    log_in(canton, "koordination@kanton.ch")
+
+    partial = "unvollständig: 2. Halbjahr, Selbstdeklaration fehlen"
+    [header, *rows] = export_csv(canton, f"jahr={year}")
+    stand = {row[0]: row[header.index("Stand")] for row in rows}
+    assert stand["Olten"] == partial
+    assert stand["Grenchen"] == "eingereicht"
+    assert stand["Solothurn"] == "nichts eingereicht"
+    page = canton.get(f"/kanton/berichte/auszahlung?jahr={year}").get_data(as_text=True)
+    assert f'<span class="tag">{partial}</span>' in payout_row(page, "Olten")
+    assert 'class="tag"' not in payout_row(page, "Grenchen")
+    assert 'class="tag"' not in payout_row(page, "Solothurn")
+
+    [header, *rows] = export_csv(canton, f"jahr={year}&halbjahr=2")
+    assert next(row for row in rows if row[0] == "Olten")[header.index("Stand")] == (
+        "nichts eingereicht"
+    )
+
+
+def test_half_year_export_leaves_out_the_yearly_columns_and_names_its_period(
+    app, olten_user, kanton_user
+):
+    year = last_year()
+    submit_for(2581, olten_user, (year, 1))
+    canton = app.test_client()
+    log_in(canton, "koordination@kanton.ch")
+    yearly = ["Sockelbeitrag (CHF)", "Selbstdeklaration"]
+    [header, *rows] = export_csv(canton, f"jahr={year}&halbjahr=1")
+    assert not set(yearly) & set(header)
+    assert {len(row) for row in rows} == {len(header)}
+    [header, *_] = export_csv(canton, f"jahr={year}")
+    assert header[8:10] == yearly
+
+    for query, name, columns in (
+        (f"jahr={year}", f"Auszahlung {year}", 12),
+        (f"jahr={year}&halbjahr=1", f"Auszahlung 1. Halbjahr {year}", 10),
+    ):
+        response = canton.get(f"/kanton/berichte/auszahlung/export.xlsx?{query}")
+        workbook = openpyxl.load_workbook(io.BytesIO(response.data))
+        assert workbook.sheetnames == [name]
+        assert len(next(workbook.active.iter_rows(values_only=True))) == columns
 
 
 # --- 9: unsaved input stays with its user ------------------------------------------------------

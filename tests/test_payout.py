@@ -11,6 +11,7 @@ from orders.extensions import db
 from orders.models import Tariff, TariffKind
 from orders.services import berichte, payout
 from tests.conftest import municipality
+from tests.test_berichte_fixes import submit_declaration_for
 
 FIGURES = {
     "first_info_conversations": 10,
@@ -132,3 +133,50 @@ def test_changing_a_tariff_later_never_changes_a_submitted_report(app, olten_use
     assert report.versions[0].amounts == before
     [row] = [r for r in berichte.payout_table(2025, 1) if r.municipality.bfs_nr == 2581]
     assert row.total == before["total"]
+
+
+@pytest.mark.parametrize(
+    ("submitted", "state"),
+    [
+        ({}, "nichts eingereicht"),
+        (
+            {"reports": ["R-1"], "halves": {1}},
+            "unvollständig: 2. Halbjahr, Selbstdeklaration fehlen",
+        ),
+        ({"declaration": "S-1"}, "unvollständig: 1. Halbjahr, 2. Halbjahr fehlen"),
+        ({"reports": ["R-1", "R-2"], "halves": {1, 2}}, "unvollständig: Selbstdeklaration fehlt"),
+        ({"reports": ["R-1", "R-2"], "halves": {1, 2}, "declaration": "S-1"}, "eingereicht"),
+        (
+            {"reports": ["R-1"], "halves": {1}, "reopened": ["R-1"]},
+            "wiedereröffnet: R-1; unvollständig: 2. Halbjahr, Selbstdeklaration fehlen",
+        ),
+        # A half-year needs its own report only.
+        ({"half": 2, "reports": ["R-2"], "halves": {2}}, "eingereicht"),
+        ({"half": 2}, "nichts eingereicht"),
+    ],
+)
+def test_the_payout_state_names_what_the_period_still_lacks(submitted, state):
+    row = payout.PayoutRow(municipality=None, **submitted)
+    assert row.state == state
+    assert row.caveat == ("" if state.endswith("eingereicht") else state)
+
+
+def test_a_tariff_entered_for_periods_already_submitted_is_in_use_once_computed_with(
+    app, olten_user, kanton_user
+):
+    """What was submitted before a tariff was entered for its period keeps the old amount: the
+    tariff was not used for it (and may be deleted) until a correction is computed with it."""
+    olten = municipality(2581)
+    report = berichte.save_report_draft(olten, 2025, 2, FIGURES, "", True, olten_user)
+    assert berichte.submit_report(report, olten_user, now=datetime(2026, 1, 20, 9, tzinfo=UTC))
+    submit_declaration_for(2581, olten_user, 2025)
+
+    case = payout.add_tariff(TariffKind.CASE, 22050, date(2025, 7, 1), "KRS-GEF-2025/09")
+    base = payout.add_tariff(TariffKind.BASE_CONTRIBUTION, 800, date(2025, 1, 1), "KRS-GEF-2025/09")
+    assert payout.tariffs_in_use([case, base]) == set()
+
+    berichte.reopen_report(report, kanton_user, "Ein Gespräch fehlt.")
+    berichte.save_report_draft(olten, 2025, 2, FIGURES, "", True, olten_user)
+    assert berichte.submit_report(report, olten_user)
+    assert report.versions[-1].tariffs["fallpauschale"] == 22050
+    assert payout.tariffs_in_use([case, base]) == {case.id}

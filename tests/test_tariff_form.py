@@ -145,7 +145,13 @@ def test_an_earlier_start_ends_before_the_tariff_already_entered(canton):
     assert "bisher CHF 200.00" in page
     last_day = date.fromordinal(start.toordinal() - 1)
     assert f"ab dem {earlier:%d.%m.%Y} bis zum {last_day:%d.%m.%Y}" in page
-    assert "der Tarif gilt rückwirkend" in page
+    # Plainly what changes, and what does not.
+    assert "Bereits eingereichte Berichte und Selbstdeklarationen behalten ihre Beträge." in page
+    assert (
+        "Der neue Betrag gilt ab jetzt für jede Einreichung und jede Korrektur einer Periode, "
+        f"die am {earlier:%d.%m.%Y} oder später und spätestens am {last_day:%d.%m.%Y} endet"
+    ) in page
+    assert "rückwirkend" not in page
 
 
 def tariffs_page(canton) -> str:
@@ -196,3 +202,25 @@ def test_a_tariff_that_a_submitted_report_used_cannot_be_deleted(canton, olten_u
     assert response.status_code == 303
     assert "kann nicht gelöscht werden" in tariffs_page(canton)
     assert db.session.get(Tariff, used.id) is not None
+
+
+def test_a_tariff_entered_by_mistake_for_a_period_submitted_before_can_be_deleted(
+    canton, olten_user
+):
+    """The report submitted before keeps CHF 200: the tariff of CHF 220.50 entered afterwards
+    for its half-year was not used, as the check page promised."""
+    year, half = ended_period()
+    report = berichte.save_report_draft(
+        municipality(2581), year, half, FIGURES, "", True, olten_user
+    )
+    assert berichte.submit_report(report, olten_user)
+    start = deadlines.period_start(year, half)
+    wrong = payout.add_tariff(TariffKind.CASE, 22050, start, "KRS-GEF-2026/09")
+    assert f'action="{delete_url(wrong)}"' in tariffs_page(canton)
+
+    response = post_form(
+        canton, delete_url(wrong), {"confirmed": "1"}, form_url="/kanton/berichte/tarife"
+    )
+    assert response.status_code == 303
+    assert case_tariffs() == [(20000, date(2017, 1, 1), None)]
+    assert report.versions[0].tariffs["fallpauschale"] == 20000

@@ -881,14 +881,14 @@ def payout_table(year: int, half: int | None = None) -> list[payout.PayoutRow]:
     # What the table shows of a municipality, as plain rows: no ORM object for each of ~100.
     municipalities = _participating(None, deadlines.period_start(year, half or 1))
     rows = {
-        m.id: payout.PayoutRow(municipality=m)
+        m.id: payout.PayoutRow(municipality=m, half=half)
         for m in db.session.execute(municipalities.with_only_columns(*PAYOUT_MUNICIPALITY))
     }
     report_keys = tuple(payout.AMOUNT_KEYS)
     reports = db.session.execute(
-        _latest_amounts(HalfYearReport, ReportVersion, "report_id", report_keys).where(
-            HalfYearReport.year == year, HalfYearReport.half.in_(halves)
-        )
+        _latest_amounts(HalfYearReport, ReportVersion, "report_id", report_keys)
+        .add_columns(HalfYearReport.half)
+        .where(HalfYearReport.year == year, HalfYearReport.half.in_(halves))
     ).all()
     declarations = (
         db.session.execute(
@@ -899,12 +899,13 @@ def payout_table(year: int, half: int | None = None) -> list[payout.PayoutRow]:
         if half is None
         else []
     )
-    _add_rows_for_former_municipalities(rows, reports + declarations)
-    for municipality_id, number, state, *amounts in reports:
+    _add_rows_for_former_municipalities(rows, reports + declarations, half)
+    for municipality_id, number, state, *amounts, report_half in reports:
         row = rows[municipality_id]
         for key, amount in zip(report_keys, amounts, strict=True):
             setattr(row, key, getattr(row, key) + amount)
         row.reports.append(number)
+        row.halves.add(report_half)
         if state is ReportState.REOPENED:
             row.reopened.append(number)
     for municipality_id, number, state, base in declarations:
@@ -938,13 +939,13 @@ def _latest_amounts(record, version, record_key: str, keys: tuple[str, ...]):
     )
 
 
-def _add_rows_for_former_municipalities(rows: dict, records) -> None:
+def _add_rows_for_former_municipalities(rows: dict, records, half: int | None) -> None:
     """A municipality that no longer takes part still gets its row for what it submitted."""
     missing = {municipality_id for municipality_id, *_ in records} - rows.keys()
     if missing:
         statement = select(*PAYOUT_MUNICIPALITY).where(Municipality.id.in_(missing))
         for m in db.session.execute(statement):
-            rows[m.id] = payout.PayoutRow(municipality=m)
+            rows[m.id] = payout.PayoutRow(municipality=m, half=half)
 
 
 # --- reminders --------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """What the canton pays: tariffs by validity date and the lump sums of a report or
 self-declaration, all in integer centimes."""
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -195,31 +196,35 @@ def add_tariff(
 
 def tariffs_in_use(tariffs: list[Tariff]) -> set[int]:
     """The ids of those tariffs that a submitted report or self-declaration was computed with:
-    the last day of its period falls within the tariff's validity. Two queries."""
-    report_days = {
-        deadlines.period_end(year, half)
-        for year, half in db.session.execute(
-            select(HalfYearReport.year, HalfYearReport.half)
-            .join(ReportVersion, ReportVersion.report_id == HalfYearReport.id)
-            .distinct()
-        )
-    }
-    declaration_days = {
-        deadlines.year_end(year)
-        for year in db.session.scalars(
-            select(SelfDeclaration.year)
-            .join(DeclarationVersion, DeclarationVersion.declaration_id == SelfDeclaration.id)
-            .distinct()
-        )
-    }
+    a version of a period ending within the tariff's validity stored the tariff's amount.
+
+    The stored amount, not the period alone, decides: a tariff entered later for a period
+    already submitted (by mistake, say) was not used by what was submitted before it, which
+    keeps the amount it was computed with, so it may still be deleted. Two queries.
+    """
+    kinds = tuple(REPORT_TARIFF_FIGURES)
+    reports = select(
+        HalfYearReport.year,
+        HalfYearReport.half,
+        *(ReportVersion.tariffs[kind.value].as_integer() for kind in kinds),
+    ).join(ReportVersion, ReportVersion.report_id == HalfYearReport.id)
+    base = TariffKind.BASE_CONTRIBUTION
+    declarations = select(
+        SelfDeclaration.year, DeclarationVersion.tariffs[base.value].as_integer()
+    ).join(DeclarationVersion, DeclarationVersion.declaration_id == SelfDeclaration.id)
+    # (kind, centimes) → the last days of the periods computed with that amount
+    days = defaultdict(set)
+    for year, half, *amounts in db.session.execute(reports.distinct()):
+        for kind, amount in zip(kinds, amounts, strict=True):
+            days[kind, amount].add(deadlines.period_end(year, half))
+    for year, amount in db.session.execute(declarations.distinct()):
+        days[base, amount].add(deadlines.year_end(year))
     return {
         tariff.id
         for tariff in tariffs
         if any(
             tariff.valid_from <= day <= (tariff.valid_until or date.max)
-            for day in (
-                declaration_days if tariff.kind is TariffKind.BASE_CONTRIBUTION else report_days
-            )
+            for day in days.get((tariff.kind, tariff.amount_centimes), ())
         )
     }
 
@@ -300,23 +305,48 @@ def chf(centimes: int | None):
 @dataclass
 class PayoutRow:
     municipality: object  # with id, bfs_nr, name and bezirk (a Municipality or a row of them)
+    half: int | None = None  # the period shown: one half-year, or the year (None)
     case: int = 0
     interpreter: int = 0
     s_conversations: int = 0
     s_follow_ups: int = 0
     base: int = 0
     reports: list[str] = field(default_factory=list)  # the numbers of the period's reports
+    halves: set[int] = field(default_factory=set)  # the halves those reports are of
     declaration: str = ""
     # Numbers of reports or the declaration reopened for a correction: their amounts are those
     # of the last submitted version and may still change.
     reopened: list[str] = field(default_factory=list)
 
     @property
+    def missing(self) -> list[str]:
+        """What the period needs and was not submitted: the year two half-year reports and the
+        self-declaration, a half-year its report."""
+        needed = (self.half,) if self.half else (1, 2)
+        missing = [f"{half}. Halbjahr" for half in needed if half not in self.halves]
+        if self.half is None and not self.declaration:
+            missing.append("Selbstdeklaration")
+        return missing
+
+    @property
+    def caveat(self) -> str:
+        """Why the amounts of a row with something submitted are not yet final: what is missing
+        and what was reopened; empty when all is submitted, or nothing."""
+        if not (self.reports or self.declaration):
+            return ""
+        caveats = []
+        if self.reopened:
+            caveats.append("wiedereröffnet: " + ", ".join(self.reopened))
+        if missing := self.missing:
+            verb = "fehlt" if len(missing) == 1 else "fehlen"
+            caveats.append(f"unvollständig: {', '.join(missing)} {verb}")
+        return "; ".join(caveats)
+
+    @property
     def state(self) -> str:
         """What the amounts rest on, for the export's «Stand»."""
-        if self.reopened:
-            return "wiedereröffnet: " + ", ".join(self.reopened)
-        return "eingereicht" if self.reports or self.declaration else "nichts eingereicht"
+        submitted = "eingereicht" if self.reports or self.declaration else "nichts eingereicht"
+        return self.caveat or submitted
 
     @property
     def total(self) -> int:

@@ -32,6 +32,8 @@ PAYOUT_COLUMNS = [
     "Stand",
     "Total (CHF)",
 ]
+# The base contribution is yearly, as is the self-declaration it needs.
+YEAR_ONLY_COLUMNS = ("Sockelbeitrag (CHF)", "Selbstdeklaration")
 
 
 def _bezirke() -> list[str]:
@@ -225,10 +227,12 @@ def _totals(rows) -> payout.PayoutRow:
 def payouts_export(fmt: str):
     year, half = _payout_period()
     rows = berichte.payout_table(year, half)
+    columns = [c for c in PAYOUT_COLUMNS if half is None or c not in YEAR_ONLY_COLUMNS]
 
     def lines():
         for row in [*rows, _totals(rows)]:
             m = row.municipality
+            yearly = [payout.chf(row.base), row.declaration] if half is None else []
             yield [
                 m.name if m else "Total",
                 m.bfs_nr if m else "",
@@ -238,14 +242,15 @@ def payouts_export(fmt: str):
                 payout.chf(row.interpreter),
                 payout.chf(row.s_conversations),
                 payout.chf(row.s_follow_ups),
-                payout.chf(row.base),
-                row.declaration,
+                *yearly,
                 row.state if m else "",
                 payout.chf(row.total),
             ]
 
     name = f"auszahlung-{year}" + (f"-h{half}" if half else "")
-    return exports.response(fmt, PAYOUT_COLUMNS, lines(), name, "Auszahlung") or abort(404)
+    # The sheet names the period it covers (at most 31 characters); the CSV stays a plain table.
+    sheet = f"Auszahlung {half}. Halbjahr {year}" if half else f"Auszahlung {year}"
+    return exports.response(fmt, columns, lines(), name, sheet) or abort(404)
 
 
 @bp.get("/tarife")
@@ -312,4 +317,4 @@ def new_tariff():
             change = payout.plan_tariff(kind, amount, valid_from, source)
         except payout.TariffError as problem:
             form.show_problems([problem])
-    return render_template("kanton/berichte/tariff_new.html", form=form, change=change, today=today)
+    return render_template("kanton/berichte/tariff_new.html", form=form, change=change)
