@@ -297,6 +297,22 @@ def test_history_filters_by_number_status_kind_and_day(app, clerk):
     assert "Keine Liste, solange der Filter einen Fehler enthält" in page
 
 
+def test_an_item_withdrawn_while_the_clerk_checked_is_named_and_nothing_is_ordered(clerk):
+    courses = db.session.get(CatalogueItem, item_id("Merkblatt Deutschkurse"))
+    courses.active = False  # the canton withdraws it while the check page is open
+    db.session.commit()
+    page = submit(clerk).text
+    assert "Nicht mehr bestellbar: «Merkblatt Deutschkurse, Ukrainisch»" in page
+    assert orders_count() == 0
+    # Sent again from the form, without it, the order goes out with what is still offered.
+    rest = {key: value for key, value in order_data().items() if f"__{courses.id}__" not in key}
+    assert (
+        post_form(clerk, FORM, {**rest, "submission_key": "k2", "action": "submit"}).status_code
+        == 303
+    )
+    assert orders_count() == 1
+
+
 def test_ordering_again_names_what_is_no_longer_offered(clerk):
     submit(clerk, "k1")
     order = db.session.scalar(select(Order))

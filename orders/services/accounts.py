@@ -102,6 +102,11 @@ def invite(data: NewAccount, invited_by: User | None) -> User:
 def resend_invitation(user: User, actor: User) -> None:
     if user.has_password:
         raise AccountError("Dieses Konto hat bereits ein Passwort festgelegt.")
+    if _link_just_sent(user, TokenPurpose.INVITATION):
+        raise AccountError(
+            f"Eine Einladung an {user.email} ist eben erst in den Postausgang gegangen; "
+            "ihr Link gilt."
+        )
     _send_invitation(user, actor)
     audit.record("user.reinvite", actor=actor, obj=user)
     db.session.commit()
@@ -110,6 +115,21 @@ def resend_invitation(user: User, actor: User) -> None:
 def _send_invitation(user: User, invited_by: User | None) -> None:
     token = _issue_token(user, TokenPurpose.INVITATION, current_app.config["INVITATION_VALID_FOR"])
     emails.compose_invitation(user, token, invited_by)
+
+
+# A link asked for again within this time (a double click) is not sent again: a new one would
+# void the link of the mail already on its way.
+LINK_RESENT_WITHIN = timedelta(minutes=1)
+
+
+def _link_just_sent(user: User, purpose: TokenPurpose) -> bool:
+    just_sent = select(AccountToken.id).where(
+        AccountToken.user_id == user.id,
+        AccountToken.purpose == purpose,
+        AccountToken.used_at.is_(None),
+        AccountToken.created_at > utcnow() - LINK_RESENT_WITHIN,
+    )
+    return db.session.scalar(just_sent.limit(1)) is not None
 
 
 def _issue_token(user: User, purpose: TokenPurpose, valid_for) -> str:
@@ -218,10 +238,11 @@ def request_password_reset(email: str) -> None:
         audit.record("user.request_password_reset_unknown", actor=None, email=email[:254])
         db.session.commit()
         return
-    token = _issue_token(
-        user, TokenPurpose.PASSWORD_RESET, current_app.config["PASSWORD_RESET_VALID_FOR"]
-    )
-    emails.compose_password_reset(user, token)
+    if not _link_just_sent(user, TokenPurpose.PASSWORD_RESET):
+        token = _issue_token(
+            user, TokenPurpose.PASSWORD_RESET, current_app.config["PASSWORD_RESET_VALID_FOR"]
+        )
+        emails.compose_password_reset(user, token)
     audit.record("user.request_password_reset", actor=None, obj=user)
     db.session.commit()
 

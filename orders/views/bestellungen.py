@@ -14,7 +14,17 @@ from orders.forms.bestellungen import (
     material_form_class,
     quantity_field_name,
 )
-from orders.models import Municipality, Order, OrderKind, OrderLine, OrderStatus, User
+from orders.models import (
+    CatalogueItem,
+    Language,
+    Municipality,
+    Order,
+    OrderKind,
+    OrderLine,
+    OrderStatus,
+    User,
+)
+from orders.models.catalogue import WELCOME_FOLDER_NAME
 from orders.services import bestellungen, catalogue, deadlines, paging
 from orders.services.access import municipality_or_404, visible_municipality_ids
 from orders.views import confirmed_in_form
@@ -168,7 +178,14 @@ def new(bfs_nr: int, kind: str):
     if not form.submission_key.data:
         form.submission_key.data = uuid.uuid4().hex
     action = request.form.get("action", "check")
-    if action == "edit" or not form.validate():
+    valid = form.validate()
+    if withdrawn := _no_longer_offered(form, order_kind):
+        form.form_errors.append(
+            f"Nicht mehr bestellbar: {', '.join(f'«{name}»' for name in withdrawn)}. Die "
+            "Koordinationsstelle hat das Angebot eben geändert; bitte prüfen Sie die Bestellung "
+            "ohne diese Positionen und senden Sie sie erneut."
+        )
+    if action == "edit" or not valid or withdrawn:
         return form_page(form)
     if action == "check":
         return render_template("bestellungen/check.html", form=form, **context)
@@ -182,6 +199,27 @@ def new(bfs_nr: int, kind: str):
         form.form_errors.append(str(error))
         return form_page(form)
     return redirect(url_for("bestellungen.confirmation", number=number), code=303)
+
+
+def _no_longer_offered(form: OrderForm, kind: OrderKind) -> list[str]:
+    """The lines posted with a quantity that the form no longer has: an item withdrawn, or one
+    of its languages, while the clerk was on the check page. Named rather than left out.
+    (The welcome folders' form has only folder lines; nothing else posted to it was offered.)"""
+    prefix = "qty__mappe__" if kind is OrderKind.WELCOME_FOLDER else "qty__"
+    return [
+        _line_name(key)
+        for key, value in request.form.items()
+        if key.startswith(prefix) and key not in form and value.strip() not in ("", "0")
+    ]
+
+
+def _line_name(field_name: str) -> str:
+    """«Merkblatt Deutschkurse, Ukrainisch» for qty__<item id or mappe>__<language code>."""
+    _prefix, item_key, code = (field_name.split("__") + ["", ""])[:3]
+    item = db.session.get(CatalogueItem, int(item_key)) if item_key.isdecimal() else None
+    language = db.session.get(Language, code) if code else None
+    name = item.name if item else WELCOME_FOLDER_NAME if item_key == "mappe" else "Position"
+    return f"{name}, {language.name}" if language else name
 
 
 def _draft(form: OrderForm, kind: OrderKind) -> bestellungen.OrderDraft:
