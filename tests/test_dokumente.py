@@ -249,7 +249,10 @@ def test_canton_uploads_adds_languages_replaces_keeps_history_moves_and_hides(
     make_user("clerk@olten.ch", 2581)
     clerk = canton.application.test_client()
     log_in(clerk, "clerk@olten.ch")
-    assert clerk.get(f"/dokumente/datei/{old.id}").status_code == 404
+    # A link to the replaced file (from an earlier mail, say) leads to the document.
+    replaced = clerk.get(f"/dokumente/datei/{old.id}")
+    assert replaced.location == f"/dokumente/{document.id}"
+    assert "durch eine neuere Fassung ersetzt" in clerk.get(replaced.location).text
     assert clerk.get(f"/dokumente/datei/{current['de'].id}").data == pdf("neu")
 
     # A wrong file for a version: the message beside the field, nothing stored.

@@ -426,6 +426,8 @@ def test_a_catalogue_item_of_the_same_name_is_refused(app, canton):
     again = post_form(canton, "/kanton/katalog/neu", {**form, "name": " flyer elterncafé "})
     assert again.status_code == 200
     assert "Für alle Gemeinden gibt es schon einen Artikel «flyer elterncafé»" in again.text
+    shouted = post_form(canton, "/kanton/katalog/neu", {**form, "name": "FLYER ELTERNCAFÉ"})
+    assert "gibt es schon einen Artikel «FLYER ELTERNCAFÉ»" in shouted.text  # É, not only E
     named = func.lower(CatalogueItem.name) == "flyer elterncafé"
     assert db.session.scalar(select(func.count()).select_from(CatalogueItem).where(named)) == 1
     # One municipality's supplement may share the name; the item itself may be saved again.

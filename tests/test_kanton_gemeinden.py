@@ -99,6 +99,28 @@ def test_a_member_cannot_lead(client, kanton_user):
     assert municipality(2516).lead is None
 
 
+def settings_form(**values) -> dict:
+    empty = dict.fromkeys(("address", "town", "contact_name", "contact_email", "contact_phone"), "")
+    return {"participates": "y", "lead": "", **empty, **values}
+
+
+def test_only_a_participating_municipality_leads(client, kanton_user):
+    log_in(client, "koordination@kanton.ch")
+    municipality(2581).participates = False  # Olten
+    db.session.commit()
+    page = post_form(
+        client, "/kanton/gemeinden/2546", settings_form(lead=str(municipality(2581).id))
+    ).text
+    assert "Olten nimmt nicht am Programm teil und kann keine Gemeinden leiten." in page
+    assert municipality(2546).lead is None
+
+    municipality(2518).lead = municipality(2517)  # Etziken, member of Derendingen
+    db.session.commit()
+    page = post_form(client, "/kanton/gemeinden/2517", settings_form(participates="")).text
+    assert re.search(r'id="participates-error">.*Derendingen leitet Etziken: bitte', page, re.S)
+    assert municipality(2517).participates
+
+
 def test_bad_contact_email_is_refused_beside_the_field(client, kanton_user):
     log_in(client, "koordination@kanton.ch")
     page = post_form(

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from orders.extensions import db
@@ -205,16 +205,17 @@ class ItemData:
 
 def name_problem(item: CatalogueItem | None, data: ItemData) -> str | None:
     """Another item of the same name for the same municipalities (or all) would be offered
-    twice in the order form, with nothing to tell them apart."""
-    same = select(CatalogueItem.id).where(
-        func.lower(CatalogueItem.name) == data.name.strip().lower(),
+    twice in the order form, with nothing to tell them apart. Compared in Python: SQLite's
+    lower() leaves Ü as it is (the catalogue holds a few dozen items)."""
+    others = select(CatalogueItem.name).where(
         CatalogueItem.municipality_id.is_(None)
         if data.municipality is None
         else CatalogueItem.municipality_id == data.municipality.id,
     )
     if item is not None:
-        same = same.where(CatalogueItem.id != item.id)
-    if db.session.scalar(same.limit(1)) is None:
+        others = others.where(CatalogueItem.id != item.id)
+    name = data.name.strip().casefold()
+    if all(other.casefold() != name for other in db.session.scalars(others)):
         return None
     scope = "alle Gemeinden" if data.municipality is None else data.municipality.name
     return f"Für {scope} gibt es schon einen Artikel «{data.name.strip()}»: bitte jenen ändern."

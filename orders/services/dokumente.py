@@ -310,6 +310,15 @@ def downloadable_version_or_none(version_id: int, user: User) -> DocumentVersion
     return version
 
 
+def document_of_replaced_file(version_id: int) -> Document | None:
+    """The visible document whose file this was before it was replaced: a link kept from an
+    earlier mail or bookmark leads to the document and its current file. None otherwise."""
+    version = db.session.get(DocumentVersion, version_id)
+    if version is None or version.superseded_at is None or version.document.hidden:
+        return None
+    return version.document
+
+
 def _first_visit(user: User, now: datetime) -> DocumentVisit:
     """The user's visit row, made now; two first requests at once make it once."""
     try:

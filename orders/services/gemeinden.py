@@ -127,12 +127,23 @@ def update_settings(
                 "und kann keine Gemeinden leiten.",
                 "lead",
             )
+        if not lead.participates:
+            raise MunicipalityError(
+                f"{lead.name} nimmt nicht am Programm teil und kann keine Gemeinden leiten.",
+                "lead",
+            )
         if municipality.members:
             raise MunicipalityError(
                 f"{municipality.name} leitet selbst andere Gemeinden und kann keiner "
                 "Leitgemeinde angehören.",
                 "lead",
             )
+    if not settings.participates and municipality.members:
+        raise MunicipalityError(
+            f"{municipality.name} leitet {', '.join(m.name for m in municipality.members)}: "
+            "bitte diese Gemeinden zuerst einer anderen Leitgemeinde zuweisen oder lösen.",
+            "participates",
+        )
     changes = {}
     for field in (
         "participates",

@@ -2,7 +2,7 @@
 
 import io
 
-from flask import Blueprint, abort, render_template, request, send_file
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from orders.extensions import db
@@ -91,7 +91,9 @@ def download(version_id: int):
     PDF does not run in the portal's origin)."""
     version = dokumente.downloadable_version_or_none(version_id, current_user)
     if version is None:
-        abort(404)
+        document = dokumente.document_of_replaced_file(version_id) or abort(404)
+        flash("Diese Datei ist durch eine neuere Fassung ersetzt; hier finden Sie sie.", "info")
+        return redirect(url_for("dokumente.show", document_id=document.id))
     response = send_file(
         io.BytesIO(version.file.data),
         mimetype=version.content_type,
