@@ -154,6 +154,9 @@ def test_password_rules_are_explained(mail_app, smtp_server):
     invitee = mail_app.test_client()
     page = post_form(invitee, link, {"password": "kurz", "password_confirm": "kurz"})
     assert "mindestens 12 Zeichen" in page.get_data(as_text=True)
+    # Both at once: the rule is not kept back until the repetition is filled in.
+    page = post_form(invitee, link, {"password": "kurz", "password_confirm": ""}).text
+    assert "mindestens 12 Zeichen" in page and "Bitte wiederholen Sie das Passwort." in page
     page = post_form(invitee, link, {"password": NEW_PASSWORD, "password_confirm": "anders"})
     assert "stimmen nicht überein" in page.get_data(as_text=True)
 

@@ -184,6 +184,17 @@ def test_the_check_page_asks_about_figures_far_above_the_last_ones(clerk):
     assert "Auffällig" in review and "«Programm S: Integrationsgespräche»: 25" in review
 
 
+def test_the_check_page_asks_about_fewer_people_than_first_information_conversations(clerk):
+    page = post_report(clerk, action="check", first_info_people="3").text
+    assert (
+        "«Mit Erstinformationsgesprächen erreichte Personen»: 3, weniger als die 12 "
+        "Erstinformationsgespräche; jedes Gespräch erreicht mindestens eine Person."
+    ) in page
+    assert "sie sieht nach einem Tippfehler aus" in page
+    assert "weniger als die" not in post_report(clerk, action="check").text  # 20 people
+    assert post_report(clerk, first_info_people="3").status_code == 303  # asked, not refused
+
+
 def test_the_declaration_check_asks_about_a_count_far_from_last_years(clerk):
     year = last_year()
     page = post_declaration(clerk, action="check", year=year - 1, foreign_residents="1000000").text

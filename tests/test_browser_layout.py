@@ -105,6 +105,12 @@ def test_on_a_phone_the_navigation_folds_behind_a_menu_button(live_server, brows
     expect(menu).to_have_attribute("aria-expanded", "false")
     menu.click()
     expect(menu).to_have_attribute("aria-expanded", "true")
+    navigation.get_by_role("link", name="Dolmetschen").focus()
+    page.keyboard.press("Escape")  # closes it, the focus back on the button
+    expect(navigation).to_be_hidden()
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(menu).to_be_focused()
+    menu.click()
     navigation.get_by_role("link", name="Dolmetschen").click()
     expect(page).to_have_url(re.compile(r"/kanton/dolmetschen/$"))
     page.context.close()

@@ -263,6 +263,14 @@ def unusual_figures(municipality: Municipality, year: int, half: int, figures: d
         .limit(1)
     ).first()
     notes = []
+    conversations = figures.get("first_info_conversations")
+    people = figures.get("first_info_people")
+    if isinstance(conversations, int) and isinstance(people, int) and people < conversations:
+        notes.append(
+            f"«{FIGURES['first_info_people']}»: {format_number(people)}, weniger als die "
+            f"{format_number(conversations)} Erstinformationsgespräche; jedes Gespräch erreicht "
+            "mindestens eine Person."
+        )
     for key, label in FIGURES.items():
         value = figures.get(key)
         if not isinstance(value, int) or value <= 0:

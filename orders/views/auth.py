@@ -10,7 +10,7 @@ from orders.forms.auth import (
     OwnDetailsForm,
     SetPasswordForm,
 )
-from orders.models import TokenPurpose
+from orders.models import TokenPurpose, User
 from orders.security import safe_next_url, typed_form_fields
 from orders.services import accounts
 from orders.services.throttle import login_throttle, password_reset_throttle
@@ -129,9 +129,19 @@ def _set_password_page(token: str, purpose: TokenPurpose, template: str):
             session.clear()
             flash("Ihr Passwort ist gespeichert. Bitte melden Sie sich jetzt an.", "success")
             return redirect(url_for("auth.login", email=user.email))
+    elif form.is_submitted():
+        _name_password_rules(form, account_token.user)
     return render_template(
         template, form=form, user=account_token.user, expires_at=account_token.expires_at
     )
+
+
+def _name_password_rules(form: SetPasswordForm, user: User) -> None:
+    """Beside the field of a refused form, the password rules it breaks too: with the other
+    problems at once, not only after they are fixed."""
+    if form.password.data and not form.password.errors:
+        if problem := accounts.password_rule_problem(form.password.data, user):
+            form.password.errors.append(str(problem))
 
 
 @bp.route("/einladung/<token>", methods=["GET", "POST"])

@@ -50,15 +50,24 @@ document.addEventListener("DOMContentLoaded", function () {
 });
 
 // On a phone the main navigation folds behind «Menü» (the CSS decides by the width); the
-// button says whether it is open. Without the script the navigation is always shown.
+// button says whether it is open; Escape closes it and gives the focus back to the button.
+// Without the script the navigation is always shown.
 document.addEventListener("DOMContentLoaded", function () {
   var toggle = document.querySelector(".menu-toggle");
   if (!toggle) return;
   var header = toggle.closest(".site-header");
   header.classList.add("menu-folds");
   toggle.hidden = false;
-  toggle.addEventListener("click", function () {
-    var open = header.classList.toggle("menu-open");
+  function show(open) {
+    header.classList.toggle("menu-open", open);
     toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+  toggle.addEventListener("click", function () {
+    show(!header.classList.contains("menu-open"));
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || !header.classList.contains("menu-open")) return;
+    show(false);
+    toggle.focus();
   });
 });
