@@ -252,6 +252,21 @@ def test_an_expired_form_token_loses_nothing_typed(client, olten_user):
     assert db.session.scalar(select(Order)).remarks == "Bitte an den Schalter liefern."
 
 
+def test_a_form_sent_without_its_session_cookie_goes_to_the_login_carrying_it(client, olten_user):
+    """The session cookie is gone (browser data cleared, another browser profile), and with it
+    the form's token: the login page carries what was typed, as for a session that ran out."""
+    from tests.test_bestellungen import order_data
+
+    form = "/gemeinde/2581/bestellungen/neu/material"
+    log_in(client, "clerk@olten.ch")
+    data = {**order_data(), "action": "submit", "csrf_token": csrf_token(client, form)}
+    client.delete_cookie(client.application.config["SESSION_COOKIE_NAME"])
+    refused = client.post(form, data=data, headers={"Referer": "http://localhost" + form})
+    page = refused.text
+    assert refused.status_code == 401 and "Ihre Sitzung ist abgelaufen" in page
+    assert 'name="carried-remarks" value="Bitte an den Schalter liefern."' in page
+
+
 def test_a_form_sent_after_the_session_ended_loses_nothing(client, olten_user):
     """The login session ran out while the order form was open (OWASP ASVS 4.0.3 V3.3.2): the
     login page carries what was typed, and after the login it is sent as it was, once."""

@@ -1,11 +1,13 @@
 """Friendly German error pages."""
 
 from flask import Blueprint, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 
 from orders.extensions import db
 from orders.security import typed_form_fields
+from orders.views.auth import login_needed
 
 bp = Blueprint("errors", __name__)
 
@@ -38,9 +40,12 @@ def _page(code: int, title: str | None = None, message: str | None = None):
 def csrf_error(_error):
     """A form whose security token no longer fits (the session ended or changed while it was
     open) is refused, and what was typed is offered back for sending again with a fresh token
-    (OWASP ASVS 4.0.3 V4.2.2), so nothing is lost.
-
+    (OWASP ASVS 4.0.3 V4.2.2), so nothing is lost. Without a login any more (the session
+    cookie gone with the token), a portal form goes to the login page carrying what was typed,
+    as one sent after the session ran out: one step, not a resend that then asks to log in.
     """
+    if not current_user.is_authenticated and request.blueprint != "auth":
+        return login_needed()
     return render_template("errors/csrf.html", fields=typed_form_fields(), action=request.path), 400
 
 
