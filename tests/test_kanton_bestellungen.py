@@ -229,7 +229,10 @@ def test_csv_export_opens_in_excel_with_umlauts(app, canton):
     response = canton.get("/kanton/bestellungen/export.csv?gemeinde=2581")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
-    assert "attachment" in response.headers["Content-Disposition"]
+    today = deadlines.today_local().isoformat()
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="bestellungen-{today}.csv"'
+    )
     text = response.get_data().decode("utf-8")
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))

@@ -152,7 +152,9 @@ def export(fmt: str):
     if order_filter.errors:  # the inbox names what cannot be read
         return redirect(url_for("kanton_bestellungen.index", **list_args_from_request()))
     rows = bestellungen.export_rows(order_filter)
-    return exports.csv_response(bestellungen.EXPORT_COLUMNS, rows, "bestellungen.csv")
+    # Dated like the XLSX of the export jobs: downloads of two days do not overwrite each other.
+    name = f"bestellungen-{deadlines.today_local().isoformat()}.csv"
+    return exports.csv_response(bestellungen.EXPORT_COLUMNS, rows, name)
 
 
 # --- catalogue -------------------------------------------------------------------------------

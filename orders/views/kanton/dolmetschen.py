@@ -110,7 +110,11 @@ def export(fmt: str):
         )
     rows = _rows(exports.stream(_listed(found)))
     return exports.response(
-        fmt, EXPORT_COLUMNS, rows, "dolmetscheinsaetze", "Dolmetscheinsätze"
+        fmt,
+        EXPORT_COLUMNS,
+        rows,
+        f"dolmetscheinsaetze-{deadlines.today_local().isoformat()}",
+        "Dolmetscheinsätze",
     ) or abort(404)
 
 
