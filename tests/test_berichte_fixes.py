@@ -326,7 +326,7 @@ def test_payout_state_says_what_is_missing_for_the_period(app, olten_user, kanto
     canton = app.test_client()
     log_in(canton, "koordination@kanton.ch")
 
-    partial = "unvollständig: 2. Halbjahr, Selbstdeklaration fehlen"
+    partial = "unvollständig: 2. Halbjahr und Selbstdeklaration fehlen"
     [header, *rows] = export_csv(canton, f"jahr={year}")
     stand = {row[0]: row[header.index("Stand")] for row in rows}
     assert stand["Olten"] == partial

@@ -190,7 +190,7 @@ def test_the_check_page_asks_about_fewer_people_than_first_information_conversat
         "«Mit Erstinformationsgesprächen erreichte Personen»: 3, weniger als die 12 "
         "Erstinformationsgespräche; jedes Gespräch erreicht mindestens eine Person."
     ) in page
-    assert "sie sieht nach einem Tippfehler aus" in page
+    assert "sie wirkt ungewöhnlich" in page
     assert "weniger als die" not in post_report(clerk, action="check").text  # 20 people
     assert post_report(clerk, first_info_people="3").status_code == 303  # asked, not refused
 

@@ -305,6 +305,15 @@ def test_an_item_withdrawn_while_the_clerk_checked_is_named_and_nothing_is_order
     assert "Nicht mehr bestellbar: «Merkblatt Deutschkurse, Ukrainisch»" in page
     assert orders_count() == 0
     # Sent again from the form, without it, the order goes out with what is still offered.
+    # Posted keys of no item it may see are a «Position», not an error page nor another
+    # municipality's own supplement.
+    grenchen_only = CatalogueItem(name="Grenchner Stadtplan", municipality=municipality(2546))
+    db.session.add(grenchen_only)
+    db.session.commit()
+    crafted = {"qty__99999999999999999999__de": "1", f"qty__{grenchen_only.id}__de": "2"}
+    page = submit(clerk, **crafted).text
+    assert "«Position, Deutsch», «Position, Deutsch»" in page and "Grenchner" not in page
+    assert orders_count() == 0
     rest = {key: value for key, value in order_data().items() if f"__{courses.id}__" not in key}
     assert (
         post_form(clerk, FORM, {**rest, "submission_key": "k2", "action": "submit"}).status_code

@@ -196,7 +196,14 @@ def test_a_phone_number_heks_cannot_call_is_named_beside_its_field(clerk, field,
 
 @pytest.mark.parametrize(
     "typed",
-    ["062 206 11 11", "+41 62 206 11 11", "0041 (0)62 206 11 11", "062/206.11.11", "0622061111"],
+    [
+        "062 206 11 11",
+        "+41 62 206 11 11",
+        "0041 (0)62 206 11 11",
+        "062/206.11.11",
+        "0622061111",
+        "062 206 11 11 (direkt)",
+    ],
 )
 def test_phone_numbers_as_people_write_them_are_taken(clerk, typed):
     assert submit(clerk, orderer_phone=typed).status_code == 303
@@ -581,6 +588,19 @@ def test_retention_removes_free_texts_and_keeps_counts(clerk, app):
     assert dolmetschen.held_count(request.municipality_id, date(2000, 1, 1), today()) == 1
     again = app.test_cli_runner().invoke(args=["dolmetschen", "aufraeumen"])
     assert "0 Bestellungen" in again.output
+
+
+def test_retention_removes_the_reason_of_a_cancellation_too(clerk, app, olten_user):
+    submit(clerk)
+    request = db.session.scalar(select(InterpreterRequest))
+    dolmetschen.cancel(request, olten_user, "Familie ist umgezogen")
+    request.appointment_date = today() - timedelta(days=400)
+    db.session.commit()
+    app.test_cli_runner().invoke(args=["dolmetschen", "aufraeumen"])
+    db.session.expire_all()
+    request = db.session.get(InterpreterRequest, request.id)
+    assert request.cancel_reason == "" and request.status is InterpreterStatus.CANCELLED
+    assert [event.note for event in request.events if event.status.value == "storniert"] == [""]
 
 
 def test_retention_keeps_recent_orders(clerk, app):

@@ -141,14 +141,14 @@ def test_changing_a_tariff_later_never_changes_a_submitted_report(app, olten_use
         ({}, "nichts eingereicht"),
         (
             {"reports": ["R-1"], "halves": {1}},
-            "unvollständig: 2. Halbjahr, Selbstdeklaration fehlen",
+            "unvollständig: 2. Halbjahr und Selbstdeklaration fehlen",
         ),
-        ({"declaration": "S-1"}, "unvollständig: 1. Halbjahr, 2. Halbjahr fehlen"),
+        ({"declaration": "S-1"}, "unvollständig: 1. Halbjahr und 2. Halbjahr fehlen"),
         ({"reports": ["R-1", "R-2"], "halves": {1, 2}}, "unvollständig: Selbstdeklaration fehlt"),
         ({"reports": ["R-1", "R-2"], "halves": {1, 2}, "declaration": "S-1"}, "eingereicht"),
         (
             {"reports": ["R-1"], "halves": {1}, "reopened": ["R-1"]},
-            "wiedereröffnet: R-1; unvollständig: 2. Halbjahr, Selbstdeklaration fehlen",
+            "wiedereröffnet: R-1; unvollständig: 2. Halbjahr und Selbstdeklaration fehlen",
         ),
         # A half-year needs its own report only.
         ({"half": 2, "reports": ["R-2"], "halves": {2}}, "eingereicht"),

@@ -27,6 +27,7 @@ from orders.formatting import (
     format_people,
     select_options,
     status_tag,
+    with_links,
 )
 from orders.services import catalogue
 from tests.conftest import PASSWORD, csrf_token, log_in, make_app, make_user
@@ -349,6 +350,28 @@ def test_de_ch_formats():
 def test_amounts_in_centimes_read_as_the_same_francs_as_decimals(centimes):
     assert format_centimes(centimes) == format_chf(Decimal(centimes) / 100)
     assert "CHF " + format_amount(centimes) == format_centimes(centimes)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("Siehe https://so.ch/a.", 'Siehe <a href="https://so.ch/a">https://so.ch/a</a>.'),
+        ("(https://so.ch/b)", '(<a href="https://so.ch/b">https://so.ch/b</a>)'),
+        ("«https://so.ch/c»", '«<a href="https://so.ch/c">https://so.ch/c</a>»'),
+        (
+            "https://so.ch/?a=1&b=2",
+            '<a href="https://so.ch/?a=1&amp;b=2">https://so.ch/?a=1&amp;b=2</a>',
+        ),
+        (
+            'https://x.ch/"><script>alert(1)</script>',
+            '<a href="https://x.ch/">https://x.ch/</a>&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;',
+        ),
+        ("javascript:alert(1) ftp://x.ch", "javascript:alert(1) ftp://x.ch"),
+        ("<b>kein Link</b>", "&lt;b&gt;kein Link&lt;/b&gt;"),
+    ],
+)
+def test_web_addresses_become_links_and_everything_else_stays_escaped_text(text, shown):
+    assert str(with_links(text)) == shown
 
 
 def test_status_tags_name_the_state_and_escape_what_they_show():

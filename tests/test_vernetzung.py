@@ -8,6 +8,7 @@ import re
 from datetime import time, timedelta
 
 import openpyxl
+import pytest
 from icalendar import Calendar
 from sqlalchemy import func, select
 
@@ -251,6 +252,10 @@ def test_the_start_page_points_to_the_next_meeting_the_clerk_is_invited_to(app, 
     assert next_meeting_on_dashboard(clerk).endswith("Anmeldung geschlossen")
     vernetzung.cancel(soon, "Raum fehlt", make_user("k2@so.ch"))
     assert f'href="/vernetzung/{later.id}">Später</a>' in next_meeting_on_dashboard(clerk)
+    # Canton staff looking at Grenchen's page see Grenchen's next meeting (Bezirk Lebern).
+    log_in(canton := app.test_client(), "k2@so.ch")
+    shown = next_meeting_on_dashboard(canton, 2546)
+    assert ">Nur Lebern</a>" in shown and "angemeldet" not in shown and "Anmeldung" not in shown
 
 
 def test_canton_staff_organise_and_do_not_register(app, canton):
@@ -347,6 +352,12 @@ def test_a_cancelled_meeting_can_no_longer_be_changed(app, canton, clerk):
     assert meeting.day == day and meeting.is_cancelled
     assert mails_of("meeting_changed") == []
     assert not db.session.scalar(select(AuditEvent).where(AuditEvent.action == "meeting.update"))
+    # The rule is the service's, whoever calls it.
+    data = vernetzung.MeetingData(
+        meeting.title, in_days(40), time(9, 0), None, "Anderswo", "", [], None
+    )
+    with pytest.raises(vernetzung.MeetingCancelled):
+        vernetzung.update(meeting, data, meeting.created_by)
 
 
 def test_the_participant_list_exports_as_csv_and_xlsx(app, canton):

@@ -72,14 +72,16 @@ def email_address() -> Email:
 
 # A phone number as people in Switzerland write it (032 627 23 45, +41 32 627 23 45,
 # 0041 (0)32 627 23 45, 062/206.11.11): digits with spaces, brackets, slashes, dots or
-# hyphens, a + only in front; 9 to 16 digits.
+# hyphens, a + only in front; 9 to 16 digits. A remark in brackets may follow
+# («062 206 11 11 (direkt)»), as numbers kept in the portal before this rule have it.
 WRITTEN_PHONE = re.compile(r"\+?[0-9][0-9 ()/.\-]*")
+PHONE_REMARK = re.compile(r"\s*\([^()0-9]*\)\s*$")
 PHONE_DIGITS = range(9, 17)
 
 
 def phone_number(form, field) -> None:
     """A validator: the field holds a phone number, or nothing (a required field says so)."""
-    value = (field.data or "").strip()
+    value = PHONE_REMARK.sub("", (field.data or "").strip())
     digits = sum(character.isdigit() for character in value)
     if value and not (WRITTEN_PHONE.fullmatch(value) and digits in PHONE_DIGITS):
         raise ValidationError("Bitte geben Sie eine Telefonnummer an, z. B. 032 627 23 45.")

@@ -123,6 +123,9 @@ LINK_RESENT_WITHIN = timedelta(minutes=1)
 
 
 def _link_just_sent(user: User, purpose: TokenPurpose) -> bool:
+    # The account's row locked first (PostgreSQL; SQLite writes one at a time anyway): of two
+    # requests at the same moment, the second waits and then finds the first one's link.
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
     just_sent = select(AccountToken.id).where(
         AccountToken.user_id == user.id,
         AccountToken.purpose == purpose,

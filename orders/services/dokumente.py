@@ -310,13 +310,13 @@ def downloadable_version_or_none(version_id: int, user: User) -> DocumentVersion
     return version
 
 
-def document_of_replaced_file(version_id: int) -> Document | None:
-    """The visible document whose file this was before it was replaced: a link kept from an
-    earlier mail or bookmark leads to the document and its current file. None otherwise."""
+def document_of_replaced_file(version_id: int, user: User) -> Document | None:
+    """The document whose file this was before it was replaced, if the user may see it: a
+    link kept from an earlier mail or bookmark leads to the document and its current file."""
     version = db.session.get(DocumentVersion, version_id)
-    if version is None or version.superseded_at is None or version.document.hidden:
+    if version is None or version.superseded_at is None:
         return None
-    return version.document
+    return visible_document_or_none(version.document_id, user)
 
 
 def _first_visit(user: User, now: datetime) -> DocumentVisit:

@@ -237,13 +237,9 @@ def cancel(request: InterpreterRequest, actor: User, reason: str) -> None:
         )
     )
     emails.compose_interpreter_cancellation(request)
-    audit.record(
-        "interpreter.cancel",
-        actor=actor,
-        obj=request,
-        number=request.number,
-        reason=request.cancel_reason,
-    )
+    # Without the reason: it may speak of the people concerned, and the Protokoll is kept
+    # longer than the order's free texts (see redact_old_requests).
+    audit.record("interpreter.cancel", actor=actor, obj=request, number=request.number)
     db.session.commit()
 
 
@@ -498,8 +494,18 @@ def redact_old_requests(days: int, now: datetime | None = None) -> RetentionRepo
                 preparation_notes="",
                 country_of_origin="",
                 dialect="",
+                cancel_reason="",
                 redacted_at=now or utcnow(),
             )
+        )
+        # The cancellation's reason is also in the order's history.
+        db.session.execute(
+            update(InterpreterEvent)
+            .where(
+                InterpreterEvent.request_id.in_([row.id for row in rows]),
+                InterpreterEvent.status == InterpreterStatus.CANCELLED,
+            )
+            .values(note="")
         )
         audit.record(
             "interpreter.retention",

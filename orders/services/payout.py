@@ -338,8 +338,9 @@ class PayoutRow:
         if self.reopened:
             caveats.append("wiedereröffnet: " + ", ".join(self.reopened))
         if missing := self.missing:
-            verb = "fehlt" if len(missing) == 1 else "fehlen"
-            caveats.append(f"unvollständig: {', '.join(missing)} {verb}")
+            *others, last = missing
+            listed = f"{', '.join(others)} und {last}" if others else last
+            caveats.append(f"unvollständig: {listed} {'fehlen' if others else 'fehlt'}")
         return "; ".join(caveats)
 
     @property

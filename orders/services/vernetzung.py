@@ -82,16 +82,21 @@ def split_upcoming(meetings: list[NetworkMeeting]) -> tuple[list, list]:
     return upcoming[::-1], past
 
 
-def next_meeting_for(user: User) -> NetworkMeeting | None:
-    """The next meeting the user is invited to, neither called off nor begun: the start page
-    points to it."""
+def next_meeting_for(municipality: Municipality) -> NetworkMeeting | None:
+    """The next meeting the municipality's staff are invited to, neither called off nor
+    begun: its start page points to it (also when canton staff look at that page)."""
     statement = (
         select(NetworkMeeting)
         .where(NetworkMeeting.day >= today_local(), NetworkMeeting.cancelled_at.is_(None))
         .order_by(NetworkMeeting.day, NetworkMeeting.starts_at)
     )
     return next(
-        (m for m in db.session.scalars(statement) if invited(m, user) and not has_begun(m)),
+        (
+            meeting
+            for meeting in db.session.scalars(statement)
+            if (not meeting.bezirke or municipality.bezirk in meeting.bezirke)
+            and not has_begun(meeting)
+        ),
         None,
     )
 
@@ -178,10 +183,15 @@ def _shown(value) -> str:
     return "" if value is None else str(value)
 
 
+class MeetingCancelled(Exception):
+    """A cancelled meeting is not changed: those registered were told it is off."""
+
+
 def update(meeting: NetworkMeeting, data: MeetingData, actor: User) -> int:
-    """Change the meeting (the caller has checked it is not cancelled). When its date, time
-    or place changed, everyone registered gets a mail with the new calendar entry; returns
-    how many."""
+    """Change the meeting. When its date, time or place changed, everyone registered gets a
+    mail with the new calendar entry; returns how many."""
+    if meeting.is_cancelled:
+        raise MeetingCancelled(meeting.id)
     before = {field: getattr(meeting, field) for field in (*ANNOUNCED, "title")}
     data.apply_to(meeting)
     changes = {

@@ -4,7 +4,7 @@ import uuid
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from orders.extensions import db
@@ -27,7 +27,7 @@ from orders.models import (
 from orders.models.catalogue import WELCOME_FOLDER_NAME
 from orders.services import bestellungen, catalogue, deadlines, paging
 from orders.services.access import municipality_or_404, visible_municipality_ids
-from orders.views import confirmed_in_form
+from orders.views import confirmed_in_form, record_id
 
 bp = Blueprint("bestellungen", __name__)
 
@@ -179,7 +179,7 @@ def new(bfs_nr: int, kind: str):
         form.submission_key.data = uuid.uuid4().hex
     action = request.form.get("action", "check")
     valid = form.validate()
-    if withdrawn := _no_longer_offered(form, order_kind):
+    if withdrawn := _no_longer_offered(form, order_kind, municipality):
         form.form_errors.append(
             f"Nicht mehr bestellbar: {', '.join(f'«{name}»' for name in withdrawn)}. Die "
             "Koordinationsstelle hat das Angebot eben geändert; bitte prüfen Sie die Bestellung "
@@ -201,25 +201,44 @@ def new(bfs_nr: int, kind: str):
     return redirect(url_for("bestellungen.confirmation", number=number), code=303)
 
 
-def _no_longer_offered(form: OrderForm, kind: OrderKind) -> list[str]:
+def _no_longer_offered(form: OrderForm, kind: OrderKind, municipality: Municipality) -> list[str]:
     """The lines posted with a quantity that the form no longer has: an item withdrawn, or one
     of its languages, while the clerk was on the check page. Named rather than left out.
     (The welcome folders' form has only folder lines; nothing else posted to it was offered.)"""
     prefix = "qty__mappe__" if kind is OrderKind.WELCOME_FOLDER else "qty__"
-    return [
-        _line_name(key)
-        for key, value in request.form.items()
-        if key.startswith(prefix) and key not in form and value.strip() not in ("", "0")
+    posted = [
+        (field_name.split("__") + ["", ""])[1:3]
+        for field_name, value in request.form.items()
+        if field_name.startswith(prefix)
+        and field_name not in form
+        and value.strip() not in ("", "0")
     ]
+    if not posted:
+        return []
+    # Named only where the municipality may see the item: the catalogue's, or its own.
+    items = dict(
+        db.session.execute(
+            select(CatalogueItem.id, CatalogueItem.name).where(
+                CatalogueItem.id.in_({record_id(key) for key, _code in posted} - {None}),
+                or_(
+                    CatalogueItem.municipality_id.is_(None),
+                    CatalogueItem.municipality_id == municipality.id,
+                ),
+            )
+        ).all()
+    )
+    languages = dict(
+        db.session.execute(
+            select(Language.code, Language.name).where(Language.code.in_({c for _k, c in posted}))
+        ).all()
+    )
 
+    def name(item_key: str, code: str) -> str:
+        item = WELCOME_FOLDER_NAME if item_key == "mappe" else items.get(record_id(item_key))
+        item = item or "Position"
+        return f"{item}, {languages[code]}" if code in languages else item
 
-def _line_name(field_name: str) -> str:
-    """«Merkblatt Deutschkurse, Ukrainisch» for qty__<item id or mappe>__<language code>."""
-    _prefix, item_key, code = (field_name.split("__") + ["", ""])[:3]
-    item = db.session.get(CatalogueItem, int(item_key)) if item_key.isdecimal() else None
-    language = db.session.get(Language, code) if code else None
-    name = item.name if item else WELCOME_FOLDER_NAME if item_key == "mappe" else "Position"
-    return f"{name}, {language.name}" if language else name
+    return [name(item_key, code) for item_key, code in posted]
 
 
 def _draft(form: OrderForm, kind: OrderKind) -> bestellungen.OrderDraft:

@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from orders.extensions import db
-from orders.models import Order
+from orders.models import Municipality, Order
 from orders.services import berichte, dolmetschen, vernetzung, worklist
 from orders.services.access import municipality_or_404, visible_municipalities
 from orders.views.kanton import kanton_required
@@ -52,14 +52,14 @@ def municipality(bfs_nr: int):
         switchable=switchable,
         still_due=berichte.still_due(shown),
         outcomes_to_record=dolmetschen.outcomes_to_record(shown.id),
-        **_next_meeting(),
+        **_next_meeting(shown),
     )
 
 
-def _next_meeting() -> dict:
-    """The next network meeting the user is invited to and, for municipal staff, whether
-    they are registered and may still register."""
-    meeting = vernetzung.next_meeting_for(current_user)
+def _next_meeting(municipality: Municipality) -> dict:
+    """The next network meeting the municipality is invited to and, for municipal staff,
+    whether they are registered and may still register."""
+    meeting = vernetzung.next_meeting_for(municipality)
     if meeting is None or current_user.is_kanton:
         return {"next_meeting": meeting}
     return {

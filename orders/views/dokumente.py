@@ -9,6 +9,7 @@ from orders.extensions import db
 from orders.models import Chapter, Infomail, Language
 from orders.services import dokumente, infomails
 from orders.services.uploads import MAX_UPLOAD_BYTES
+from orders.views import record_id
 
 bp = Blueprint("dokumente", __name__)
 
@@ -46,9 +47,7 @@ def _search_from_request(include_hidden: bool = False) -> dokumente.Search:
     language = request.args.get("sprache", "")
     return dokumente.Search(
         words=request.args.get("q", "")[:200],
-        chapter_id=int(chapter)
-        if chapter.isascii() and chapter.isdigit() and len(chapter) < 10
-        else None,
+        chapter_id=record_id(chapter),
         language_code=language if db.session.get(Language, language[:10]) else None,
         include_hidden=include_hidden,
     )
@@ -91,7 +90,7 @@ def download(version_id: int):
     PDF does not run in the portal's origin)."""
     version = dokumente.downloadable_version_or_none(version_id, current_user)
     if version is None:
-        document = dokumente.document_of_replaced_file(version_id) or abort(404)
+        document = dokumente.document_of_replaced_file(version_id, current_user) or abort(404)
         flash("Diese Datei ist durch eine neuere Fassung ersetzt; hier finden Sie sie.", "info")
         return redirect(url_for("dokumente.show", document_id=document.id))
     response = send_file(

@@ -20,6 +20,7 @@ from orders.services.uploads import (
     UploadError,
     check_upload,
 )
+from orders.views import record_id
 from orders.views.kanton import kanton_required
 from orders.views.kanton.gemeinden import bezirke
 
@@ -68,20 +69,14 @@ def index():
     )
 
 
-def _id_arg(name: str) -> int | None:
-    """A record's id from the query string (?kapitel=3), or None for anything else: ASCII
-    digits only (int() would take "٣" and " 3"), short enough for the database's integer."""
-    value = request.args.get(name, "")
-    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
-
-
 @bp.route("/dokumente/neu", methods=["GET", "POST"])
 @kanton_required
 def new():
     form = NewDocumentForm()
     form.chapter.choices = _chapter_choices()
     form.language.choices = _language_choices()
-    if request.method == "GET" and (chapter_id := _id_arg("kapitel")) is not None:
+    chapter_id = record_id(request.args.get("kapitel", ""))
+    if request.method == "GET" and chapter_id is not None:
         form.chapter.data = chapter_id
     if form.validate_on_submit():
         checked = _checked_file(form)
@@ -195,9 +190,8 @@ def _invitation(meeting_id: int | None) -> dict:
 def infomail_new():
     """Write, check (with the number of recipients), then send."""
     if request.method == "GET":
-        form = InfomailForm(
-            data={"submission_key": uuid.uuid4().hex, **_invitation(_id_arg("treffen"))}
-        )
+        meeting_id = record_id(request.args.get("treffen", ""))
+        form = InfomailForm(data={"submission_key": uuid.uuid4().hex, **_invitation(meeting_id)})
     else:
         form = InfomailForm()
     form.bezirke.choices = [SelectChoice(b, b) for b in bezirke()]
