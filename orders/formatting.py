@@ -99,8 +99,10 @@ def select_options(
 
 
 # An address as people paste it into a text: up to the next space or angle bracket, without
-# the punctuation that ends the sentence around it.
-WEB_ADDRESS = re.compile(r"https?://[^\s<>\"]*[^\s<>\".,;:!?)»']")
+# the punctuation that ends the sentence around it; brackets only in pairs («…/Olten_(SO)»),
+# so that one closing a remark around the address stays outside it.
+_PAIRED = r"\([^\s<>\"()]*\)"
+WEB_ADDRESS = re.compile(rf"https?://(?:{_PAIRED}|[^\s<>\"()])*(?:{_PAIRED}|[^\s<>\"().,;:!?»'])")
 LINK = Markup('<a href="{0}">{0}</a>')
 
 

@@ -276,6 +276,15 @@ def test_protokoll_shows_the_note_and_the_reason_of_a_status_change(
     assert page.count("Bemerkung:") == 1
 
 
-def test_hiding_a_document_is_logged_in_the_words_of_the_page():
-    assert audit.action_label("document.hide") == "Dokument verborgen"
-    assert audit.action_label("document.show") == "Dokument wieder angezeigt"
+def test_hiding_a_document_is_logged_in_the_words_of_the_page(canton):
+    from tests.test_dokumente import upload
+
+    dokumente.seed_chapters()
+    upload(canton, title="Merkblatt Wohnen")
+    document = db.session.scalar(select(Document))
+    page = f"/kanton/dokumente/{document.id}"
+    post_form(canton, f"{page}/verbergen", {}, form_url=page)
+    post_form(canton, f"{page}/anzeigen", {}, form_url=page)
+    log = canton.get("/kanton/protokoll").text
+    assert "Dokument verborgen" in log and "Dokument wieder angezeigt" in log
+    assert "ausgeblendet" not in log and "eingeblendet" not in log

@@ -357,6 +357,10 @@ def test_amounts_in_centimes_read_as_the_same_francs_as_decimals(centimes):
     [
         ("Siehe https://so.ch/a.", 'Siehe <a href="https://so.ch/a">https://so.ch/a</a>.'),
         ("(https://so.ch/b)", '(<a href="https://so.ch/b">https://so.ch/b</a>)'),
+        (
+            "(https://so.ch/Olten_(SO))",
+            '(<a href="https://so.ch/Olten_(SO)">https://so.ch/Olten_(SO)</a>)',
+        ),
         ("«https://so.ch/c»", '«<a href="https://so.ch/c">https://so.ch/c</a>»'),
         (
             "https://so.ch/?a=1&b=2",
