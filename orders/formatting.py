@@ -38,9 +38,14 @@ def format_number(value: int | Decimal) -> str:
     return f"{value:,}".replace(",", "'")
 
 
+def format_count(count: int, one: str, many: str) -> str:
+    """(1, "Gemeinde", "Gemeinden") -> 1 Gemeinde, 1234 -> 1'234 Gemeinden"""
+    return f"{format_number(count)} {one if count == 1 else many}"
+
+
 def format_people(count: int) -> str:
     """1 -> 1 Person, 1234 -> 1'234 Personen"""
-    return f"{format_number(count)} {'Person' if count == 1 else 'Personen'}"
+    return format_count(count, "Person", "Personen")
 
 
 def format_chf(value: Decimal | int | None) -> str:
@@ -124,6 +129,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_number, "number")
+    app.add_template_filter(format_count, "counted")
     app.add_template_filter(format_people, "people")
     app.add_template_filter(format_chf, "chf")
     app.add_template_filter(format_centimes, "centimes")

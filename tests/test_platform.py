@@ -21,6 +21,7 @@ from orders.formatting import (
     format_amount,
     format_centimes,
     format_chf,
+    format_count,
     format_date,
     format_datetime,
     format_number,
@@ -344,6 +345,8 @@ def test_de_ch_formats():
         "2 Personen",
         "1'234 Personen",
     ]
+    assert format_count(1, "Gemeinde", "Gemeinden") == "1 Gemeinde"
+    assert format_count(107, "Gemeinde", "Gemeinden") == "107 Gemeinden"
 
 
 @pytest.mark.parametrize("centimes", [0, 5, 99, 100, 123450, 123456789, -5, -250, -123456])
