@@ -157,6 +157,13 @@ def quantity_field_name(item: CatalogueItem | None, language: Language) -> str:
     return f"qty__{item.id if item else 'mappe'}__{language.code}"
 
 
+def quantity_field_parts(name: str) -> tuple[str, str]:
+    """(item id or «mappe», language code) as quantity_field_name wrote them into the name;
+    empty where a posted name has fewer parts."""
+    _prefix, item_key, code, *_rest = [*name.split("__"), "", ""]
+    return item_key, code
+
+
 def folder_form_class(languages: list[Language], maximum: int) -> type[OrderForm]:
     """Filled welcome folders only: a quantity per language."""
     fields, quantity_fields = _folder_fields(languages, maximum)

@@ -47,5 +47,10 @@ class Municipality(db.Model):
     def is_lead(self) -> bool:
         return bool(self.members)
 
+    @property
+    def postal_town(self) -> str:
+        """«PLZ Ort» as the canton keeps it, else the municipality's postcode and name."""
+        return self.town or f"{self.plz} {self.name}"
+
     def __repr__(self) -> str:
         return f"<Municipality {self.bfs_nr} {self.name}>"

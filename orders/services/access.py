@@ -10,10 +10,16 @@ from orders.services.gemeinden import sorted_by_name
 
 def addressed_to(bezirke: list[str], user: User) -> bool:
     """Whether something sent to the municipalities of these Bezirke (none: to all) is for
-    the user: canton staff see all of it; Gemeinde staff what is for all or their Bezirk."""
-    if user.is_kanton or not bezirke:
+    the user: canton staff see all of it; Gemeinde staff what is for their municipality."""
+    if user.is_kanton:
         return True
-    return user.municipality is not None and user.municipality.bezirk in bezirke
+    return user.municipality is not None and reaches(bezirke, user.municipality)
+
+
+def reaches(bezirke: list[str], municipality: Municipality) -> bool:
+    """Whether something sent to the municipalities of these Bezirke (none: to all) is sent
+    to this municipality."""
+    return not bezirke or municipality.bezirk in bezirke
 
 
 def visible_municipalities_query(user: User) -> Select:

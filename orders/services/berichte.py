@@ -675,10 +675,8 @@ def _organisation_model(municipality: Municipality) -> str:
 
 
 def _postal_address(municipality: Municipality) -> str:
-    """Street and «PLZ Ort» on one line («Hauptstrasse 43, 4552 Derendingen»); without a town
-    maintained by the canton, the municipality's postcode and name, as its page shows it."""
-    town = municipality.town or f"{municipality.plz} {municipality.name}"
-    return ", ".join(part for part in (municipality.address, town) if part)
+    """Street and «PLZ Ort» on one line («Hauptstrasse 43, 4552 Derendingen»)."""
+    return ", ".join(part for part in (municipality.address, municipality.postal_town) if part)
 
 
 def recipients_for(municipality: Municipality) -> list[str]:

@@ -94,8 +94,7 @@ def next_meeting_for(municipality: Municipality) -> NetworkMeeting | None:
         (
             meeting
             for meeting in db.session.scalars(statement)
-            if (not meeting.bezirke or municipality.bezirk in meeting.bezirke)
-            and not has_begun(meeting)
+            if access.reaches(meeting.bezirke, municipality) and not has_begun(meeting)
         ),
         None,
     )

@@ -13,6 +13,7 @@ from orders.forms.bestellungen import (
     folder_form_class,
     material_form_class,
     quantity_field_name,
+    quantity_field_parts,
 )
 from orders.models import (
     CatalogueItem,
@@ -207,7 +208,7 @@ def _no_longer_offered(form: OrderForm, kind: OrderKind, municipality: Municipal
     (The welcome folders' form has only folder lines; nothing else posted to it was offered.)"""
     prefix = "qty__mappe__" if kind is OrderKind.WELCOME_FOLDER else "qty__"
     posted = [
-        (field_name.split("__") + ["", ""])[1:3]
+        quantity_field_parts(field_name)
         for field_name, value in request.form.items()
         if field_name.startswith(prefix)
         and field_name not in form
