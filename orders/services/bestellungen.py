@@ -1,6 +1,6 @@
 """Orders of welcome folders and materials: placing, status workflow, cancelling, exporting."""
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -378,19 +378,14 @@ def line_rows(order: Order) -> Iterator[list]:
         ]
 
 
-def export_rows(
-    order_filter: OrderFilter, cells: Callable[[Iterable], list] = list
-) -> Iterator[list]:
+def export_rows(order_filter: OrderFilter) -> Iterator[list]:
     """The canton's export: one row per order line (EXPORT_COLUMNS) of the filtered orders.
 
     One streamed query of the lines joined with their order, municipality and language, in the
     inbox's order: plain rows, no ORM objects, no second query per batch of orders (on
     PostgreSQL psycopg parsed each batch's 1,000-parameter IN list anew) and no grouping in
-    Python. Memory stays flat. A generator, so the query runs when the response is streamed.
-
-    The order's part of a row is built once per order, and so is its conversion by `cells`
-    (exports.csv_cells for a CSV): 17 of the 20 columns belong to the order, and an order has
-    2.5 lines on average.
+    Python; the order's part of a row is built once per order. Memory stays flat. A
+    generator, so the query runs when the response is streamed.
     """
     statement = (
         filtered_orders(order_filter)
@@ -423,13 +418,12 @@ def export_rows(
         .order_by(OrderLine.id)  # after the inbox's newest first
         .execution_options(yield_per=EXPORT_BATCH)
     )
-    order_id, head, tail = None, [], []
+    order_id, head = None, []
     for row in db.session.connection().execute(statement):  # Core rows: no ORM bookkeeping
         if row[0] != order_id:
             order_id = row[0]
-            head = cells([row[1], row[2], row[3].label, row[4].label, *row[5:16]])
-            tail = cells(row[19:])  # the remarks and why the order was cancelled
-        yield [*head, *cells(row[16:19]), *tail]
+            head = [row[1], row[2], row[3].label, row[4].label, *row[5:16]]
+        yield [*head, *row[16:]]
 
 
 EXPORT_BATCH = 1000

@@ -41,8 +41,8 @@ XLSX_FORMATS = {
 }
 
 
-def csv_cells(values: Iterable) -> list:
-    """The values as a CSV writes them: dates and times as Swiss text, and each text that Excel
+def _csv_row(row: list) -> list:
+    """The row as a CSV writes it: dates and times as Swiss text, and each text that Excel
     would run as a formula given a leading apostrophe (Excel shows the text as typed). One
     comprehension and no call per cell: it runs for each of the millions of cells of a full
     export."""
@@ -52,7 +52,7 @@ def csv_cells(values: Iterable) -> list:
         else CSV_TEXT[value.__class__](value)
         if value.__class__ in CSV_TEXT
         else value
-        for value in values
+        for value in row
     ]
 
 
@@ -66,15 +66,15 @@ def stream(statement: Select) -> Iterator:
     yield from db.session.scalars(statement.execution_options(yield_per=BATCH))
 
 
-def _csv_chunks(columns: list[str], rows: Iterable[list], converted: bool) -> Iterator[str]:
+def _csv_chunks(columns: list[str], rows: Iterable[list]) -> Iterator[str]:
     """The CSV in pieces of BATCH rows: UTF-8 with BOM and semicolons, so that Excel in
-    Switzerland opens it with umlauts intact. `converted`: the rows hold csv_cells already."""
+    Switzerland opens it with umlauts intact."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
     buffer.write("\ufeff")
     writer.writerow(columns)
     for count, row in enumerate(rows, start=1):
-        writer.writerow(row if converted else csv_cells(row))
+        writer.writerow(_csv_row(row))
         if count % BATCH == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -84,16 +84,12 @@ def _csv_chunks(columns: list[str], rows: Iterable[list], converted: bool) -> It
 
 def csv_text(columns: list[str], rows: Iterable[list]) -> str:
     """A small export as one text (e.g. a mail's attachment), as csv_response streams it."""
-    return "".join(_csv_chunks(columns, rows, converted=False))
+    return "".join(_csv_chunks(columns, rows))
 
 
-def csv_response(
-    columns: list[str], rows: Iterable[list], filename: str, converted: bool = False
-) -> Response:
-    """The CSV streamed; `converted` rows hold csv_cells already (the canton's order export
-    converts each order's part once for all its lines)."""
+def csv_response(columns: list[str], rows: Iterable[list], filename: str) -> Response:
     return Response(
-        stream_with_context(_csv_chunks(columns, rows, converted)),
+        stream_with_context(_csv_chunks(columns, rows)),
         mimetype="text/csv",  # Werkzeug adds "; charset=utf-8" to a text type
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
@@ -154,7 +150,7 @@ def _widths(columns: list[str], sample: list[list]) -> list[int]:
     """Each column's width in characters: its heading's or its longest cell's, as shown."""
     widths = [len(column) for column in columns]
     for row in sample:
-        for number, value in enumerate(csv_cells(row)):
+        for number, value in enumerate(_csv_row(row)):
             widths[number] = max(widths[number], len(str(value if value is not None else "")))
     return [min(width + 2, MAX_WIDTH) for width in widths]
 

@@ -151,10 +151,10 @@ def export(fmt: str):
     order_filter = filters_from_request()
     if order_filter.errors:  # the inbox names what cannot be read
         return redirect(url_for("kanton_bestellungen.index", **list_args_from_request()))
-    rows = bestellungen.export_rows(order_filter, cells=exports.csv_cells)
+    rows = bestellungen.export_rows(order_filter)
     # Dated like the XLSX of the export jobs: downloads of two days do not overwrite each other.
     name = f"bestellungen-{deadlines.today_local().isoformat()}.csv"
-    return exports.csv_response(bestellungen.EXPORT_COLUMNS, rows, name, converted=True)
+    return exports.csv_response(bestellungen.EXPORT_COLUMNS, rows, name)
 
 
 # --- catalogue -------------------------------------------------------------------------------
